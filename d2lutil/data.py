@@ -41,23 +41,23 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "DATA_DIR_ENV",
     "CACHE_DIR_ENV",
-    "MIRRORS_ENV",
+    "DATA_DIR_ENV",
     "MIRRORS",
+    "MIRRORS_ENV",
     "SYSTEM_DIRS",
     "TEXT_LABELS",
+    "CorruptDataError",
     "DataError",
     "DataNotFoundError",
-    "CorruptDataError",
     "FashionMNIST",
     "MinibatchIterable",
     "cache_dir",
     "fetch_fashion_mnist",
     "find_fashion_mnist",
-    "load_fashion_mnist",
-    "load_data_fashion_mnist",
     "get_fashion_mnist_labels",
+    "load_data_fashion_mnist",
+    "load_fashion_mnist",
 ]
 
 DATA_DIR_ENV = "FASHION_MNIST_DIR"
@@ -441,7 +441,7 @@ def fetch_fashion_mnist(
                 try:
                     downloaded = Path(fetcher.fetch(f"{spec.name}.gz", progressbar=progressbar))
                     _load_verified(downloaded, spec)
-                except Exception as err:  # noqa: BLE001 - any failure moves on to the next mirror
+                except Exception as err:
                     # Nothing from a failed attempt may linger where the next one looks.
                     for leftover in staging.iterdir():
                         leftover.unlink()
@@ -520,8 +520,7 @@ def load_fashion_mnist(
     array_cache = cache_dir(cache) if use_array_cache else None
     with ThreadPoolExecutor(max_workers=len(_FILES)) as pool:
         futures = {
-            spec.key: pool.submit(_load_one, spec, paths[spec.key], array_cache)
-            for spec in _FILES
+            spec.key: pool.submit(_load_one, spec, paths[spec.key], array_cache) for spec in _FILES
         }
         arrays = {key: future.result() for key, future in futures.items()}
     return FashionMNIST(**arrays, origin=origin, paths=paths)

@@ -65,7 +65,7 @@ class FileServer:
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 server.requests[self.path] += 1
                 _, behaviour, name = self.path.split("/", 2)
                 path = server.folder / name
