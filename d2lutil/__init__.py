@@ -10,11 +10,15 @@ from d2lutil.data import (
     load_data_fashion_mnist,
     load_fashion_mnist,
 )
+from d2lutil.plotting import Animator, plot_confusion_matrix, show_images
 
 __all__ = [
+    "Animator",
     "MinibatchIterable",
     "get_fashion_mnist_labels",
     "load_data_fashion_mnist",
     "load_fashion_mnist",
+    "plot_confusion_matrix",
+    "show_images",
 ]
 __version__ = "0.1.0"
