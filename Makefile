@@ -5,12 +5,13 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CHAPTER := chapters/softmax-regression-scratch
 
-.PHONY: help setup data book notebook sync-check lint test serve clean
+.PHONY: help setup data assets book notebook sync-check lint test serve clean bench
 help:
-	@echo "make book   set up .venv, get the data, build the HTML book (warnings are errors)"
+	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
 	@echo "make notebook   re-execute the chapter and re-pair its .md and .ipynb"
 	@echo "make serve  preview the built book on http://127.0.0.1:8000/"
+	@echo "make bench  time data loading, training, the notebook and a clean book build (BENCH_ARGS=--quick)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,33 @@ setup: $(VENV)/.installed
 data: setup
 	$(BIN)/python -m d2lutil.data fetch
 
-book: data
+# Front-end files the pages load (require.js, the widgets' html-manager, MathJax 3), pinned
+# in package-lock.json. npm ci runs only when node_modules/ is missing or the lock changed;
+# only the files the pages need are copied to vendor/static/npm/, which _config.yml's
+# html_static_path turns into _build/html/_static/npm/.
+NPM ?= npm
+NPM_STAMP := node_modules/.package-lock.json
+VENDOR := vendor/static/npm
+WIDGETS_DIST := node_modules/@jupyter-widgets/html-manager/dist
+MATHJAX := node_modules/mathjax/es5
+
+$(NPM_STAMP): package.json package-lock.json
+	$(NPM) ci
+	touch $@
+
+vendor/.copied: $(NPM_STAMP) Makefile
+	rm -rf vendor/static
+	mkdir -p $(VENDOR)/requirejs $(VENDOR)/html-manager $(VENDOR)/mathjax
+	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+	cp $(WIDGETS_DIST)/embed-amd.js $(WIDGETS_DIST)/*.{woff2,woff,ttf,eot,svg} $(VENDOR)/html-manager/
+	cp node_modules/@fortawesome/fontawesome-free/LICENSE.txt $(VENDOR)/html-manager/fontawesome-LICENSE.txt
+	cp -r $(MATHJAX)/tex-mml-chtml.js $(MATHJAX)/input $(MATHJAX)/output $(MATHJAX)/ui \
+	  $(MATHJAX)/a11y $(MATHJAX)/sre node_modules/mathjax/LICENSE $(VENDOR)/mathjax/
+	touch $@
+
+assets: vendor/.copied
+
+book: data assets
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
@@ -37,6 +64,10 @@ notebook: data
 	$(BIN)/jupytext --to ipynb $(CHAPTER).md
 	$(BIN)/jupyter execute --inplace $(CHAPTER).ipynb
 	$(BIN)/jupytext --sync $(CHAPTER).ipynb
+
+# Benchmarks (README.md, "Benchmarks"): a table, and JSON in benchmarks/results/latest.json.
+bench: data assets
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check d2lutil tests benchmarks
@@ -51,4 +82,4 @@ serve:
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
 clean:
-	rm -rf _build
+	rm -rf _build vendor
