@@ -12,6 +12,8 @@ Two tools, for two kinds of reader:
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 import math
 import threading
@@ -104,6 +106,15 @@ def _figure_png(fig: Figure, dpi: int) -> bytes:
     return buffer.getvalue()
 
 
+def _img_html(png: bytes, alt: str, width: int) -> str:
+    """An <img> with alt text (an ipywidgets Image cannot carry one)."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+        f'style="width: {width}px; max-width: 100%; height: auto;">'
+    )
+
+
 def _finite(values: Sequence[float], cap: float) -> list[float]:
     # Diverged losses are inf or nan; draw them at the top edge instead.
     return [min(v, cap) if math.isfinite(v) else cap for v in values]
@@ -170,7 +181,7 @@ class TrainingPanel(widgets.VBox):
         self.reset_button = widgets.Button(description="Reset", tooltip="Re-initialise the weights")
         self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
         self.status = widgets.HTML(value="Press <b>Train</b> to start.")
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="640px"))
+        self.plot = widgets.HTML()
 
         self.train_button.on_click(lambda _: self.start())
         self.reset_button.on_click(lambda _: self.reset())
@@ -287,7 +298,18 @@ class TrainingPanel(widgets.VBox):
         if self.runs:
             loss_ax.legend(fontsize=7, loc="upper right")
         self._fig.tight_layout()
-        self.plot.value = _figure_png(self._fig, dpi=80)
+        described = "; ".join(
+            f"{run.label}: " + (
+                f"stopped at epoch {run.diverged_at}, loss infinite" if run.diverged_at
+                else f"test accuracy {run.test_acc[-1]:.4f} after epoch {len(run.test_acc)}"
+                if run.test_acc else "starting"
+            )
+            for run in self.runs
+        )  # fmt: skip
+        alt = "Learning curves: training loss (left) and accuracy (right) by epoch. " + (
+            f"Runs shown: {described}." if self.runs else "No run yet."
+        )
+        self.plot.value = _img_html(_figure_png(self._fig, dpi=80), alt, width=640)
 
 
 class ExplorerBox(widgets.VBox):
@@ -335,23 +357,34 @@ def precomputed_explorer(
         raise ValueError(f"initial_lr {initial_lr} is not one of the runs' rates {lrs}.")
     start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
 
-    fig = Figure(figsize=(5.5, 3))
-    ax = fig.subplots()
+    fig = Figure(figsize=(7, 2.6))
+    loss_ax, acc_ax = fig.subplots(1, 2)
     figures = []
     for run in runs:
-        ax.cla()
-        ax.plot(run.epochs, _finite(run.train_loss, 2.5), "o-", ms=3, label="train loss")
-        ax.plot(run.epochs, run.train_acc, "s--", ms=3, label="train acc")
-        ax.plot(run.epochs, run.test_acc, "^-.", ms=3, label="test acc")
+        loss_ax.cla()
+        acc_ax.cla()
+        loss_ax.plot(run.epochs, _finite(run.train_loss, 2.5), "o-", ms=3)
+        acc_ax.plot(run.epochs, run.train_acc, "s--", ms=3, label="train")
+        acc_ax.plot(run.epochs, run.test_acc, "^-", ms=3, label="test")
         title = f"learning rate {run.lr:g}"
         if run.diverged_at is not None:
             title += f": loss infinite at epoch {run.diverged_at}, stopped"
-        ax.set(title=title, xlabel="epoch", xlim=(0.5, num_epochs + 0.5), ylim=(0, 2.5))
-        ax.legend(fontsize=8, loc="upper right")
-        ax.grid(True, alpha=0.3)
+        fig.suptitle(title, fontsize=10)
+        xlim = (0.5, num_epochs + 0.5)
+        loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=xlim, ylim=(0, 2.5))
+        acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
+        acc_ax.legend(fontsize=8, loc="lower right")
+        for ax in (loss_ax, acc_ax):
+            ax.grid(True, alpha=0.3)
         fig.tight_layout()
-        png = _figure_png(fig, dpi=72)
-        figures.append(widgets.Image(value=png, format="png"))
+        alt = (
+            f"Learning curves at learning rate {run.lr:g}: training loss, training accuracy "
+            f"and test accuracy over {len(run.train_loss)} epochs"
+            + (f", stopped at epoch {run.diverged_at} when the loss became infinite."
+               if run.diverged_at else
+               f", ending at test accuracy {run.test_acc[-1]:.4f}.")
+        )  # fmt: skip
+        figures.append(widgets.HTML(value=_img_html(_figure_png(fig, dpi=72), alt, width=560)))
     tables = [widgets.HTML(value=_epoch_table(runs, k)) for k in range(1, num_epochs + 1)]
 
     lr_slider = widgets.SelectionSlider(
@@ -366,7 +399,7 @@ def precomputed_explorer(
     table_stack = widgets.Stack(tables, selected_index=num_epochs - 1)
     explorer = ExplorerBox(
         [lr_slider, figure_stack, epochs_slider, table_stack],
-        layout=widgets.Layout(max_width="560px"),
+        layout=widgets.Layout(max_width="600px"),
     )
     explorer.runs = list(runs)
     explorer.lr_slider, explorer.epochs_slider = lr_slider, epochs_slider

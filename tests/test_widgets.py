@@ -107,7 +107,8 @@ def test_panel_has_the_controls(problem: LinearProblem) -> None:
     assert panel.epochs_slider.min == 1 and panel.epochs_slider.max >= 30
     assert panel.train_button.description == "Train"
     assert panel.reset_button.description == "Reset"
-    assert bytes(panel.plot.value).startswith(b"\x89PNG")
+    assert panel.plot.value.startswith('<img src="data:image/png;base64,iVBOR')
+    assert 'alt="Learning curves' in panel.plot.value
     assert repr(panel) == "TrainingPanel(lr=0.1, epochs=10, runs=0)"
 
 
@@ -120,14 +121,15 @@ def test_moving_a_slider_does_not_train(problem: LinearProblem) -> None:
 
 def test_click_trains_redraws_and_reports(problem: LinearProblem) -> None:
     panel = make_panel(problem)
-    first_image = bytes(panel.plot.value)
+    first_image = panel.plot.value
     panel.lr_slider.value = 0.1
     panel.epochs_slider.value = 4
     panel.train_button.click()
     panel.wait(30)
     assert problem.epochs_trained == 4 and problem.resets == 1  # fresh weights, then 4 epochs
     assert panel.progress.value == panel.progress.max == 4
-    assert bytes(panel.plot.value) != first_image
+    assert panel.plot.value != first_image
+    assert "lr 0.1, 4 epochs: test accuracy" in panel.plot.value  # alt text follows the runs
     assert "Done: after 4 epochs at learning rate 0.1" in panel.status.value
     assert f"test accuracy {panel.runs[-1].test_acc[-1]:.4f}" in panel.status.value
     assert not panel.busy and not panel.train_button.disabled
@@ -234,8 +236,10 @@ def test_explorer_structure_and_links(problem: LinearProblem) -> None:
     assert explorer.lr_slider.index == 1 == explorer.figure_stack.selected_index
     assert explorer.epochs_slider.options == ("1", "2", "3", "4")
     assert len(explorer.figure_stack.children) == 4
-    assert all(isinstance(c, widgets.Image) for c in explorer.figure_stack.children)
-    assert len({bytes(c.value) for c in explorer.figure_stack.children}) == 4
+    figures = [child.value for child in explorer.figure_stack.children]
+    assert all(f.startswith('<img src="data:image/png;base64,') for f in figures)
+    assert all('alt="Learning curves at learning rate' in f for f in figures)
+    assert len(set(figures)) == 4
     assert len(explorer.table_stack.children) == 4
     assert explorer.table_stack.selected_index == 3
     pairs = {
