@@ -61,7 +61,8 @@ DEFINITIONS: dict[str, str] = {
     "decompress, check headers and SHA-256 (the .gz files are in the OS page cache)",
     "load_first": "load_fashion_mnist() into an empty cache folder: a cold load plus "
     "writing the four verified .npy arrays",
-    "load_warm": "load_fashion_mnist() from the verified .npy array cache (SHA-256 checked), "
+    "load_warm": "load_fashion_mnist() from the verified .npy array cache (SHA-256 checked "
+    "when written; the hash is skipped while the file's size and time match its stamp), "
     "written to disk beforehand (os.sync) as after an earlier session",
     "epoch": "one call of the chapter's train_epoch_ch3(net, train_iter, cross_entropy, "
     "updater) at lr 0.1: 235 shuffled batches of 256 served by d2lutil, forward pass, "
@@ -74,13 +75,20 @@ DEFINITIONS: dict[str, str] = {
     "bookkeeping)",
     "serve": "data serving alone: one pass over train_iter doing nothing with the batches "
     "(shuffled uint8 gather + float32 conversion)",
-    "epoch_over_bare_whole": "epoch / bare pass (whole set); the target's reference",
+    "epoch_over_bare_whole": "epoch / bare pass (whole set), both at the chapter's BLAS "
+    "threads, in one process; the target's reference",
     "epoch_over_bare_batches": "epoch / bare pass (per batch): everything but the products",
-    "epoch_blas1": "the same epoch with OpenBLAS limited to one thread "
-    "(threadpoolctl.threadpool_limits(limits=1, user_api='blas'))",
-    "epoch_busy": "the same epoch while another process keeps one core busy (a Python busy "
-    "loop started by the benchmark), with the default BLAS threads",
-    "epoch_busy_blas1": "the same, one core busy, with one BLAS thread",
+    "epoch_over_fastest_bare": "epoch (at the chapter's BLAS threads) / bare pass over the "
+    "whole set with every BLAS thread: how far the chapter is from the fastest products "
+    "this machine does",
+    "epoch_over_bare_all_threads": "epoch / bare pass over the whole set, both with as many "
+    "BLAS threads as cores (NumPy's default)",
+    "epoch_all_threads": "the same epoch with as many BLAS threads as cores "
+    "(the chapter limits BLAS to one thread)",
+    "bare_whole_all_threads": "bare pass, whole set, with as many BLAS threads as cores",
+    "epoch_busy": "the chapter's epoch while another process keeps one core busy "
+    "(a Python busy loop started by the benchmark)",
+    "epoch_busy_all_threads": "the same, one core busy, with as many BLAS threads as cores",
     "full_run_seconds": "the chapter's own training cell from a fresh namespace: "
     "train_ch3 for the chapter's epochs at its lr and batch size, seeded as in the chapter "
     "(includes a test evaluation and a redraw of the learning curves per epoch)",
@@ -191,7 +199,9 @@ def one_core_busy() -> Iterator[None]:
 
 
 def bench_epoch(repeats: int) -> Iterator[Figure]:
-    ch = load_chapter()
+    ch = load_chapter()  # its first cell sets the chapter's BLAS threads (one)
+    chapter_threads = blas_threads()
+    all_threads = os.cpu_count() or 1
     W, b, train_iter = ch["W"], ch["b"], ch["train_iter"]
 
     def updater(grads: tuple[np.ndarray, np.ndarray]) -> None:
@@ -199,10 +209,6 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
 
     def epoch() -> None:
         ch["train_epoch_ch3"](ch["net"], train_iter, ch["cross_entropy"], updater)
-
-    def epoch_blas1() -> None:
-        with threadpool_limits(limits=1, user_api="blas"):
-            epoch()
 
     X = train_iter.X.reshape(len(train_iter.y), -1)  # float32 (60000, 784), converted once
     G = ch["net"](X)  # (60000, 10) float32: the shape and dtype of the gradient's G
@@ -222,12 +228,23 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
         for _ in train_iter:
             pass
 
+    def with_all_threads(fn: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            with threadpool_limits(limits=all_threads, user_api="blas"):
+                fn()
+
+        return run
+
     parts = {
         "epoch": (epoch, "epoch of the chapter's training code"),
         "bare_whole": (bare_whole, "bare pass, whole set (X·W, Xᵀ·G)"),
         "bare_batches": (bare_batches, "bare pass, per batch (235 × X_b·W, X_bᵀ·G_b)"),
         "serve": (serve, "data serving alone (235 batches)"),
-        "epoch_blas1": (epoch_blas1, "epoch, 1 BLAS thread"),
+        "epoch_all_threads": (with_all_threads(epoch), f"epoch, {all_threads} BLAS threads"),
+        "bare_whole_all_threads": (
+            with_all_threads(bare_whole),
+            f"bare pass, whole set, {all_threads} BLAS threads",
+        ),
     }
     figures = {key: Figure(key, label, "ms") for key, (_, label) in parts.items()}
     for fn, _ in parts.values():  # warm-up: first-touch page faults, BLAS threads
@@ -235,10 +252,13 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
     for _ in range(repeats):  # interleaved, so that a busy moment hits every part alike
         for key, (fn, _) in parts.items():
             figures[key].runs.append(1000 * seconds(fn))
-    figures["epoch"].note = f"{len(train_iter)} batches of {size}"
+    figures["epoch"].note = f"{len(train_iter)} batches of {size}, {chapter_threads} BLAS thread(s)"
     busy = {
         "epoch_busy": (epoch, "epoch, one core busy elsewhere"),
-        "epoch_busy_blas1": (epoch_blas1, "epoch, one core busy, 1 BLAS thread"),
+        "epoch_busy_all_threads": (
+            with_all_threads(epoch),
+            f"epoch, one core busy, {all_threads} BLAS threads",
+        ),
     }
     with one_core_busy():
         for key, (_, label) in busy.items():
@@ -248,14 +268,39 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
                 figures[key].runs.append(1000 * seconds(fn))
     for key in ("epoch", "bare_whole", "bare_batches", "serve"):
         yield figures[key].finish()
-    for key, label in (("whole", "whole set"), ("batches", "per batch")):
-        ratio = Figure(f"epoch_over_bare_{key}", f"epoch / bare pass ({label})", "x")
-        ratio.runs = [
-            e / p for e, p in zip(figures["epoch"].runs, figures[f"bare_{key}"].runs, strict=True)
-        ]
+    ratios = (
+        ("epoch_over_bare_whole", "epoch / bare pass (whole set)", "epoch", "bare_whole"),
+        ("epoch_over_bare_batches", "epoch / bare pass (per batch)", "epoch", "bare_batches"),
+        (
+            "epoch_over_fastest_bare",
+            f"epoch / bare pass (whole set, {all_threads} BLAS threads)",
+            "epoch",
+            "bare_whole_all_threads",
+        ),
+        (
+            "epoch_over_bare_all_threads",
+            f"epoch / bare pass, both with {all_threads} BLAS threads",
+            "epoch_all_threads",
+            "bare_whole_all_threads",
+        ),
+    )
+    for key, label, top, bottom in ratios:
+        ratio = Figure(key, label, "x")
+        ratio.runs = [e / p for e, p in zip(figures[top].runs, figures[bottom].runs, strict=True)]
         yield ratio.finish()
-    for key in ("epoch_blas1", "epoch_busy", "epoch_busy_blas1"):
+    for key in (
+        "epoch_all_threads",
+        "bare_whole_all_threads",
+        "epoch_busy",
+        "epoch_busy_all_threads",
+    ):
         yield figures[key].finish()
+
+
+def blas_threads() -> int:
+    """The BLAS thread count in force now (the smallest, if several libraries are loaded)."""
+    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return min(counts) if counts else 1
 
 
 def committed_test_acc() -> float | None:

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 __all__ = ["Animator", "plot_confusion_matrix", "show_images"]
 
@@ -116,6 +117,7 @@ class Animator:
         )
         self.X: list[list[float]] = []
         self.Y: list[list[float]] = []
+        self._lines: list[Line2D] = []
         self._handle = None
         plt.close(self.fig)  # drawn through the display handle only, never twice
 
@@ -136,10 +138,24 @@ class Animator:
 
     def draw(self) -> None:
         """Redraw every curve and refresh the notebook display."""
+        if not self._lines:
+            self._set_up_axes()
+        for line, xs, ys in zip(self._lines, self.X, self.Y, strict=True):
+            line.set_data(xs, ys)
+        # Only the data changes from one point to the next: rescale when no limits
+        # were given, but leave labels, legend and layout (the slow parts) alone.
+        if self._axis["xlim"] is None or self._axis["ylim"] is None:
+            self.axes.relim()
+            self.axes.autoscale_view(
+                scalex=self._axis["xlim"] is None, scaley=self._axis["ylim"] is None
+            )
+        self._show()
+
+    def _set_up_axes(self) -> None:
         ax = self.axes
-        ax.cla()
-        for i, (xs, ys) in enumerate(zip(self.X, self.Y, strict=True)):
-            ax.plot(xs, ys, self.fmts[i % len(self.fmts)])
+        self._lines = [
+            ax.plot([], [], self.fmts[i % len(self.fmts)])[0] for i in range(len(self.Y))
+        ]
         ax.set_xlabel(self._axis["xlabel"])
         ax.set_ylabel(self._axis["ylabel"])
         ax.set_xscale(self._axis["xscale"])
@@ -149,10 +165,9 @@ class Animator:
         if self._axis["ylim"] is not None:
             ax.set_ylim(self._axis["ylim"])
         if self.legend:
-            ax.legend(self.legend)
+            ax.legend(self._lines, self.legend)
         ax.grid(True, alpha=0.3)
         self.fig.tight_layout()
-        self._show()
 
     def _show(self) -> None:
         try:

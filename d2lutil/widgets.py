@@ -359,24 +359,26 @@ def precomputed_explorer(
 
     fig = Figure(figsize=(7, 2.6))
     loss_ax, acc_ax = fig.subplots(1, 2)
+    xlim = (0.5, num_epochs + 0.5)
+    loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=xlim, ylim=(0, 2.5))
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
+    (loss_line,) = loss_ax.plot([], [], "o-", ms=3)
+    (train_line,) = acc_ax.plot([], [], "s--", ms=3, label="train")
+    (test_line,) = acc_ax.plot([], [], "^-", ms=3, label="test")
+    acc_ax.legend(fontsize=8, loc="lower right")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(True, alpha=0.3)
+    title = fig.suptitle("learning rate", fontsize=10)
+    fig.tight_layout()  # once: only the data and the title change from run to run
     figures = []
     for run in runs:
-        loss_ax.cla()
-        acc_ax.cla()
-        loss_ax.plot(run.epochs, _finite(run.train_loss, 2.5), "o-", ms=3)
-        acc_ax.plot(run.epochs, run.train_acc, "s--", ms=3, label="train")
-        acc_ax.plot(run.epochs, run.test_acc, "^-", ms=3, label="test")
-        title = f"learning rate {run.lr:g}"
+        loss_line.set_data(run.epochs, _finite(run.train_loss, 2.5))
+        train_line.set_data(run.epochs, run.train_acc)
+        test_line.set_data(run.epochs, run.test_acc)
+        text = f"learning rate {run.lr:g}"
         if run.diverged_at is not None:
-            title += f": loss infinite at epoch {run.diverged_at}, stopped"
-        fig.suptitle(title, fontsize=10)
-        xlim = (0.5, num_epochs + 0.5)
-        loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=xlim, ylim=(0, 2.5))
-        acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
-        acc_ax.legend(fontsize=8, loc="lower right")
-        for ax in (loss_ax, acc_ax):
-            ax.grid(True, alpha=0.3)
-        fig.tight_layout()
+            text += f": loss infinite at epoch {run.diverged_at}, stopped"
+        title.set_text(text)
         alt = (
             f"Learning curves at learning rate {run.lr:g}: training loss, training accuracy "
             f"and test accuracy over {len(run.train_loss)} epochs"

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {
     "load_cold", "load_first", "load_warm",
     "epoch", "bare_whole", "bare_batches", "serve",
-    "epoch_over_bare_whole", "epoch_over_bare_batches",
-    "epoch_blas1", "epoch_busy", "epoch_busy_blas1",
+    "epoch_over_bare_whole", "epoch_over_bare_batches", "epoch_over_fastest_bare",
+    "epoch_over_bare_all_threads",
+    "epoch_all_threads", "bare_whole_all_threads", "epoch_busy", "epoch_busy_all_threads",
     "full_run_seconds", "full_run_test_acc",
     "notebook_seconds", "notebook_peak_rss", "book_build_seconds",
 }  # fmt: skip

@@ -233,6 +233,28 @@ def test_warm_load_comes_from_verified_arrays(real_data_dir: Path) -> None:
     assert np.array_equal(np.load(train_npy), cold.train_images)
 
 
+def test_array_cache_without_a_valid_stamp_is_hashed_again(real_data_dir: Path) -> None:
+    data.load_fashion_mnist(real_data_dir)
+    arrays = cache_folder() / "arrays"
+    stamps = sorted(arrays.glob("*.verified.json"))
+    assert len(stamps) == 4
+    train_npy = next(arrays.glob("train-images*.npy"))
+    stamp = train_npy.with_suffix(".verified.json")
+    # A lost stamp costs one hash, and the stamp comes back.
+    stamp.unlink()
+    data.load_fashion_mnist(real_data_dir)
+    assert stamp.is_file()
+    # Damage that keeps the file's size but changes its time is caught by the hash.
+    with open(train_npy, "r+b") as file:
+        file.seek(-1, os.SEEK_END)
+        last = file.read(1)
+        file.seek(-1, os.SEEK_END)
+        file.write(bytes([last[0] ^ 0xFF]))
+    os.utime(train_npy, ns=(train_npy.stat().st_atime_ns, train_npy.stat().st_mtime_ns + 10**9))
+    warm = data.load_fashion_mnist(real_data_dir)
+    assert warm.train_images[-1, -1, -1] == last[0]  # rebuilt from the source file
+
+
 def test_changed_source_file_is_verified_again(real_data_dir: Path, tmp_path: Path) -> None:
     folder = copy_data(real_data_dir, tmp_path / "copy")
     data.load_fashion_mnist(folder)
