@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import numpy as np
+import PIL.Image
+from ipywidgets.widgets.widget_link import Link
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 __all__ = ["ExplorerBox", "RunHistory", "TrainingPanel", "precomputed_explorer", "record_run"]
 
@@ -98,6 +103,9 @@ def record_run(
             if history.diverged_at is not None:
                 break
     return history
+
+
+_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
 def _figure_png(fig: Figure, dpi: int) -> bytes:
@@ -185,9 +193,13 @@ class TrainingPanel(widgets.VBox):
 
         self.train_button.on_click(lambda _: self.start())
         self.reset_button.on_click(lambda _: self.reset())
-        self._fig = Figure(figsize=(8, 3))
+        self._fig = Figure(figsize=(8, 3), dpi=80)
+        self._canvas = FigureCanvasAgg(self._fig)
         self._loss_ax, self._acc_ax = self._fig.subplots(1, 2)
-        self._draw()
+        self._laid_out = False
+        self._current_lines: list[Line2D] = []
+        self._draw_background()
+        self._draw_frame()
         super().__init__(
             children=[
                 widgets.HBox([self.lr_slider, self.epochs_slider]),
@@ -249,12 +261,13 @@ class TrainingPanel(widgets.VBox):
             self.progress.max, self.progress.value = num_epochs, 0
             self.runs.append(RunHistory(lr=lr, num_epochs=num_epochs))
             self.runs = self.runs[-self.runs_kept :]
+            self._draw_background()
 
             def show_epoch(history: RunHistory) -> None:
                 self.runs[-1] = history
                 self.progress.value = len(history.train_loss)
                 self.status.value = f"epoch {len(history.train_loss)} of {num_epochs}"
-                self._draw()
+                self._draw_frame()
 
             history = record_run(self._train_epoch, self._evaluate, lr, num_epochs, show_epoch)
             if history.diverged_at is not None:
@@ -277,27 +290,67 @@ class TrainingPanel(widgets.VBox):
             self.train_button.disabled = False
             self._lock.release()
 
-    def _draw(self) -> None:
+    # ------------------------------------------------------------------ drawing
+    #
+    # Redrawing a whole figure costs ~140 ms, more than an epoch. So the axes, the
+    # legend and the finished runs are drawn once per run (the "background"), and
+    # each epoch only the current run's three lines are drawn over a copy of it.
+
+    def _draw_background(self) -> None:
+        """Draw everything but the current run's lines, and keep the picture."""
         loss_ax, acc_ax = self._loss_ax, self._acc_ax
         loss_ax.cla()
         acc_ax.cla()
-        colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
         max_epoch = max([self.epochs_slider.value, *(r.num_epochs for r in self.runs)])
-        for run, colour in zip(self.runs, colours, strict=False):
+        self._current_lines = []
+        for i, (run, colour) in enumerate(zip(self.runs, _COLOURS, strict=False)):
             label = run.label + (f" (diverged at {run.diverged_at})" if run.diverged_at else "")
-            loss_ax.plot(run.epochs, _finite(run.train_loss, 3.0), "o-", color=colour, ms=3,
-                         label=label)  # fmt: skip
-            acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3)
-            acc_ax.plot(run.epochs, run.train_acc, "--", color=colour, alpha=0.6)
+            lines = [
+                loss_ax.plot([], [], "o-", color=colour, ms=3, label=label)[0],
+                acc_ax.plot([], [], "o-", color=colour, ms=3)[0],
+                acc_ax.plot([], [], "--", color=colour, alpha=0.6)[0],
+            ]
+            self._set_lines(lines, run)
+            if i == len(self.runs) - 1:
+                self._current_lines = lines
+                for line in lines:
+                    line.set_animated(True)  # left out of the background
         loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=(0.5, max_epoch + 0.5),
                     ylim=(0, 3.0))  # fmt: skip
         acc_ax.set(xlabel="epoch", ylabel="accuracy (solid: test, dashed: train)",
                    xlim=(0.5, max_epoch + 0.5), ylim=(0, 1))  # fmt: skip
         for ax in (loss_ax, acc_ax):
             ax.grid(True, alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if self.runs:
             loss_ax.legend(fontsize=7, loc="upper right")
-        self._fig.tight_layout()
+        if not self._laid_out:  # the labels never change, so neither does the layout
+            self._fig.tight_layout()
+            self._laid_out = True
+        self._canvas.draw()
+        self._background = self._canvas.copy_from_bbox(self._fig.bbox)
+
+    @staticmethod
+    def _set_lines(lines: list[Line2D], run: RunHistory) -> None:
+        loss, test, train = lines
+        loss.set_data(run.epochs, _finite(run.train_loss, 3.0))
+        test.set_data(run.epochs, run.test_acc)
+        train.set_data(run.epochs, run.train_acc)
+
+    def _draw_frame(self) -> None:
+        """Show the background with the current run's lines as they are now."""
+        self._canvas.restore_region(self._background)
+        if self.runs and self._current_lines:
+            self._set_lines(self._current_lines, self.runs[-1])
+            for line in self._current_lines:
+                self._fig.draw_artist(line)
+        width, height = self._canvas.get_width_height()
+        picture = PIL.Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG", compress_level=1)
+        self.plot.value = _img_html(buffer.getvalue(), self._alt_text(), width=640)
+
+    def _alt_text(self) -> str:
         described = "; ".join(
             f"{run.label}: " + (
                 f"stopped at epoch {run.diverged_at}, loss infinite" if run.diverged_at
@@ -306,10 +359,9 @@ class TrainingPanel(widgets.VBox):
             )
             for run in self.runs
         )  # fmt: skip
-        alt = "Learning curves: training loss (left) and accuracy (right) by epoch. " + (
+        return "Learning curves: training loss (left) and accuracy (right) by epoch. " + (
             f"Runs shown: {described}." if self.runs else "No run yet."
         )
-        self.plot.value = _img_html(_figure_png(self._fig, dpi=80), alt, width=640)
 
 
 class ExplorerBox(widgets.VBox):
@@ -319,7 +371,7 @@ class ExplorerBox(widgets.VBox):
     epochs_slider: widgets.SelectionSlider
     figure_stack: widgets.Stack
     table_stack: widgets.Stack
-    links: list[widgets.Link]
+    links: list[Link]
     runs: list[RunHistory]
 
     def __repr__(self) -> str:
@@ -368,6 +420,7 @@ def precomputed_explorer(
     acc_ax.legend(fontsize=8, loc="lower right")
     for ax in (loss_ax, acc_ax):
         ax.grid(True, alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     title = fig.suptitle("learning rate", fontsize=10)
     fig.tight_layout()  # once: only the data and the title change from run to run
     figures = []

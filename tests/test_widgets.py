@@ -9,6 +9,7 @@ import warnings
 import ipywidgets as widgets
 import numpy as np
 import pytest
+from ipywidgets.widgets.widget_link import Link
 
 from d2lutil.widgets import (
     ExplorerBox,
@@ -250,8 +251,8 @@ def test_explorer_structure_and_links(problem: LinearProblem) -> None:
         ((explorer.lr_slider, "index"), (explorer.figure_stack, "selected_index")),
         ((explorer.epochs_slider, "index"), (explorer.table_stack, "selected_index")),
     }
-    # jslink, not link: the links must run in the browser
-    assert all(type(link).__name__ == "Link" for link in explorer.links)
+    # jslink (a Link widget), not traitlets' link: the links must run in the browser
+    assert all(isinstance(link, Link) for link in explorer.links)
     assert explorer.children == (
         explorer.lr_slider, explorer.figure_stack, explorer.epochs_slider, explorer.table_stack
     )  # fmt: skip

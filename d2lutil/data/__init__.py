@@ -452,8 +452,10 @@ def fetch_fashion_mnist(
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target))
     except OSError as err:
         raise DataError(
-            f"Cannot write to the cache folder {target} ({err}). Set {CACHE_DIR_ENV} "
-            "to a writable folder, or get the data another way: " + _no_data_message(target, [])
+            f"Cannot write to the cache folder {target} ({err}), so nothing can be "
+            f"downloaded there. Set {CACHE_DIR_ENV} to a writable folder, or get the data "
+            "without downloading: `sudo apt-get install dataset-fashion-mnist` on Debian or "
+            f"Ubuntu, or copy the four files into a folder and set {DATA_DIR_ENV} to it."
         ) from err
     paths: dict[str, Path] = {}
     errors: list[str] = []
@@ -780,7 +782,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
