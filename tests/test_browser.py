@@ -65,6 +65,7 @@ SECTIONS = [
     "Training",
     "Prediction",
     "Beyond the basics",
+    "Experiment: the learning rate and the number of epochs",
     "Summary",
     "Exercises",
 ]
@@ -283,6 +284,43 @@ def test_widgets_render(chapter: Visit) -> None:
     buttons = area.locator("button.jupyter-button, .widget-button")
     assert sliders.count() and sliders.first.is_visible(), "no visible slider in the widget area"
     assert buttons.count() and buttons.first.is_visible(), "no visible button in the widget area"
+
+
+def test_explorer_sliders_work_without_a_kernel(chapter: Visit) -> None:
+    """Moving the explorer's sliders changes what it shows: jslink runs in the page."""
+    page = chapter.page
+    figure = page.locator('img[alt^="Learning curves at learning rate"]:visible')
+    table = page.locator(".widget-html p:visible", has_text="After epoch")
+    explorer = (
+        page.locator(".widget-vbox")
+        .filter(has=page.locator('img[alt^="Learning curves at learning rate"]'))
+        .filter(has_text="compare after epoch")
+        .last
+    )
+    lr_handle, epoch_handle = explorer.locator(".noUi-handle").all()[:2]
+    assert figure.count() == 1, "the explorer should show exactly one figure"
+    assert figure.get_attribute("alt").startswith("Learning curves at learning rate 0.1:")
+    assert table.inner_text() == "After epoch 10:"
+
+    lr_handle.focus()
+    page.keyboard.press("ArrowRight")  # 0.1 -> 0.3
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('img[alt^="Learning curves at learning rate"]')]
+            .some(img => img.offsetParent !== null && img.alt.includes('rate 0.3:'))""",
+        timeout=5_000,
+    )
+    assert figure.count() == 1
+    epoch_handle.focus()
+    page.keyboard.press("ArrowLeft")  # epoch 10 -> 9
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.widget-html p')]
+            .some(p => p.offsetParent !== null && p.textContent === 'After epoch 9:')""",
+        timeout=5_000,
+    )
+    # Back as it was, for the screenshots.
+    page.keyboard.press("ArrowRight")
+    lr_handle.focus()
+    page.keyboard.press("ArrowLeft")
 
 
 def test_launch_buttons_open_the_chapter_notebook(chapter: Visit) -> None:
