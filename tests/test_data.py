@@ -355,8 +355,15 @@ def test_interrupted_download_leaves_nothing_that_looks_like_data(
         p.parent.name.startswith(".download-") for p in data_like_files(cache_folder())
     )
     assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is None
+    # The next download completes; an abandoned (hour-old) staging folder is cleared.
+    target = cache_folder() / "fashion-mnist"
+    abandoned = target / ".download-killed"
+    abandoned.mkdir(parents=True)
+    (abandoned / "train-images-idx3-ubyte.gz").write_bytes(b"partial")
+    os.utime(abandoned, (0, 0))
     data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
     assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is not None
+    assert not abandoned.exists()
 
 
 # --------------------------------------------------------------------------- command line

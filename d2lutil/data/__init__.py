@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 import zlib
 from collections.abc import Iterator, Sequence
@@ -424,6 +425,19 @@ def _no_data_message(cache: Path, errors: Sequence[str]) -> str:
     )
 
 
+#: A staging folder older than this was left by a download that was killed.
+_ABANDONED_AFTER_SECONDS = 3600
+
+
+def _remove_abandoned_downloads(target: Path) -> None:
+    # A killed download leaves its hidden staging folder (never anything under a
+    # data file's name); clear those that no live download can still be using.
+    now = time.time()
+    for staging in target.glob(".download-*"):
+        if now - staging.stat().st_mtime > _ABANDONED_AFTER_SECONDS:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def fetch_fashion_mnist(
     *,
     cache: str | os.PathLike | None = None,
@@ -449,6 +463,7 @@ def fetch_fashion_mnist(
     target = cache_dir(cache) / "fashion-mnist"
     try:
         target.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_downloads(target)
         staging = Path(tempfile.mkdtemp(prefix=".download-", dir=target))
     except OSError as err:
         raise DataError(
