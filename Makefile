@@ -9,16 +9,16 @@ CHAPTER := chapters/softmax-regression-scratch
 help:
 	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
-	@echo "make notebook   re-execute the chapter and re-pair its .md and .ipynb"
+	@echo "make notebook   re-execute the chapter from its .md and re-pair the .ipynb"
+	@echo "make sync-check   check that the chapter's .md and .ipynb agree"
 	@echo "make serve  preview the built book on http://127.0.0.1:8000/"
 	@echo "make bench  time data loading, training, the notebook and a clean book build (BENCH_ARGS=--quick)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when requirements.txt changes.
+# Reinstall only when requirements.txt or pyproject.toml changes.
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
@@ -59,11 +59,16 @@ book: data assets
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
-# Execute the chapter from a fresh kernel and write both paired files.
+# The .md is the chapter's source: write the .ipynb from it, execute that from a fresh
+# kernel, and re-pair the two (changes made only to the .ipynb are overwritten).
 notebook: data
 	$(BIN)/jupytext --to ipynb $(CHAPTER).md
 	$(BIN)/jupyter execute --inplace $(CHAPTER).ipynb
 	$(BIN)/jupytext --sync $(CHAPTER).ipynb
+
+# Fails when the chapter's .md and .ipynb say different things (run `make notebook`).
+sync-check: setup
+	$(BIN)/pytest -q tests/test_chapter_sync.py
 
 # Benchmarks (README.md, "Benchmarks"): a table, and JSON in benchmarks/results/latest.json.
 bench: data assets

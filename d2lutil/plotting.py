@@ -126,10 +126,17 @@ class Animator:
         ys = list(y) if isinstance(y, Sequence | np.ndarray) else [y]
         xs = list(x) if isinstance(x, Sequence | np.ndarray) else [x] * len(ys)
         if not self.X:
+            if self.legend and len(self.legend) != len(ys):
+                raise ValueError(
+                    f"The legend names {len(self.legend)} curves but the first point has "
+                    f"{len(ys)} values."
+                )
             self.X = [[] for _ in ys]
             self.Y = [[] for _ in ys]
         if len(ys) != len(self.Y):
             raise ValueError(f"Expected {len(self.Y)} values per point, got {len(ys)}.")
+        if len(xs) != len(ys):
+            raise ValueError(f"Got {len(xs)} x values for {len(ys)} y values.")
         for i, (a, b) in enumerate(zip(xs, ys, strict=True)):
             if a is not None and b is not None:
                 self.X[i].append(float(a))
@@ -190,6 +197,25 @@ def plot_confusion_matrix(
 
     Each cell shows its count; the colour shows the count as a share of its
     row, so classes of any size compare at a glance.
+
+    Parameters
+    ----------
+    matrix
+        Square array of counts: ``matrix[i, j]`` examples of class ``i`` were
+        predicted as class ``j``.
+    labels
+        The class names, one per row.
+    figsize
+        Figure size in inches.
+
+    Returns
+    -------
+    The matplotlib Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``matrix`` is not square with one row per label.
     """
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] != len(labels):

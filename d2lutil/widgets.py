@@ -16,6 +16,7 @@ import base64
 import html
 import io
 import math
+import numbers
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,17 +50,21 @@ class RunHistory:
 
     @property
     def label(self) -> str:
+        """The run's settings in words, for legends: ``"lr 0.1, 10 epochs"``."""
         return f"lr {self.lr:g}, {self.num_epochs} epochs"
 
     @property
     def epochs(self) -> list[int]:
+        """The numbers (from 1) of the epochs recorded so far."""
         return list(range(1, len(self.train_loss) + 1))
 
 
 def _check_run_settings(lr: float, num_epochs: int) -> None:
-    if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+    lr_ok = isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
+    if not lr_ok or lr <= 0:
         raise ValueError(f"The learning rate must be a positive number, got {lr!r}.")
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+    epochs_ok = isinstance(num_epochs, numbers.Integral) and not isinstance(num_epochs, bool)
+    if not epochs_ok or num_epochs < 1:
         raise ValueError(f"The number of epochs must be a positive integer, got {num_epochs!r}.")
 
 
@@ -123,8 +128,9 @@ def _img_html(png: bytes, alt: str, width: int) -> str:
     )
 
 
-def _finite(values: Sequence[float], cap: float) -> list[float]:
-    # Diverged losses are inf or nan; draw them at the top edge instead.
+def _clip_for_plot(values: Sequence[float], cap: float) -> list[float]:
+    # Diverged losses are inf or nan, and huge ones flatten the rest of the curve:
+    # draw anything above the axis' top at its edge.
     return [min(v, cap) if math.isfinite(v) else cap for v in values]
 
 
@@ -143,7 +149,7 @@ class TrainingPanel(widgets.VBox):
     lr, num_epochs
         Initial slider settings.
     runs_kept
-        How many recent runs stay on the plot for comparison.
+        How many recent runs stay on the plot for comparison (1 to 6).
     background
         Train in a background thread, so the notebook stays responsive and a
         click during a run can be ignored (set False to train in the caller's
@@ -164,6 +170,10 @@ class TrainingPanel(widgets.VBox):
         background: bool = True,
     ) -> None:
         _check_run_settings(lr, num_epochs)
+        if not 1 <= runs_kept <= len(_COLOURS):
+            raise ValueError(
+                f"runs_kept must be from 1 to {len(_COLOURS)} (one colour each), got {runs_kept}."
+            )
         self._train_epoch, self._evaluate, self._reset = train_epoch, evaluate, reset
         self.runs_kept = runs_kept
         self.background = background
@@ -188,7 +198,9 @@ class TrainingPanel(widgets.VBox):
         )
         self.reset_button = widgets.Button(description="Reset", tooltip="Re-initialise the weights")
         self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
-        self.status = widgets.HTML(value="Press <b>Train</b> to start.")
+        self.status = widgets.HTML(
+            value="Press <b>Train</b> to start (training needs a running Python kernel)."
+        )
         self.plot = widgets.HTML()
 
         self.train_button.on_click(lambda _: self.start())
@@ -271,11 +283,10 @@ class TrainingPanel(widgets.VBox):
 
             history = record_run(self._train_epoch, self._evaluate, lr, num_epochs, show_epoch)
             if history.diverged_at is not None:
-                self._reset()
                 self.status.value = (
                     f"<b>Diverged at epoch {history.diverged_at}</b> — the learning rate is "
-                    "too large: the loss became infinite. The weights were re-initialised; "
-                    "lower the learning rate and train again."
+                    "too large: the loss became infinite, so the run stopped. Lower the "
+                    "learning rate and train again."
                 )
             else:
                 self.status.value = (
@@ -283,9 +294,12 @@ class TrainingPanel(widgets.VBox):
                     f"training accuracy {history.train_acc[-1]:.4f}, "
                     f"test accuracy {history.test_acc[-1]:.4f}."
                 )
-        except Exception as err:  # shown in the panel: a thread's traceback would be lost
-            self.status.value = f"Training failed: {type(err).__name__}: {err}"
-            raise
+        except Exception as err:
+            self.status.value = html.escape(f"Training failed: {type(err).__name__}: {err}")
+            if not self.background:
+                raise
+            # In the background thread the panel's status is where the reader looks;
+            # a traceback would land in whichever cell happens to be running.
         finally:
             self.train_button.disabled = False
             self._lock.release()
@@ -333,7 +347,7 @@ class TrainingPanel(widgets.VBox):
     @staticmethod
     def _set_lines(lines: list[Line2D], run: RunHistory) -> None:
         loss, test, train = lines
-        loss.set_data(run.epochs, _finite(run.train_loss, 3.0))
+        loss.set_data(run.epochs, _clip_for_plot(run.train_loss, 3.0))
         test.set_data(run.epochs, run.test_acc)
         train.set_data(run.epochs, run.train_acc)
 
@@ -375,8 +389,9 @@ class ExplorerBox(widgets.VBox):
     runs: list[RunHistory]
 
     def __repr__(self) -> str:
-        lrs = ", ".join(f"{run.lr:g}" for run in self.runs)
-        return f"ExplorerBox({len(self.runs)} precomputed runs, learning rates {lrs})"
+        runs = getattr(self, "runs", [])
+        lrs = ", ".join(f"{run.lr:g}" for run in runs)
+        return f"ExplorerBox({len(runs)} precomputed runs, learning rates {lrs})"
 
 
 def precomputed_explorer(
@@ -425,7 +440,7 @@ def precomputed_explorer(
     fig.tight_layout()  # once: only the data and the title change from run to run
     figures = []
     for run in runs:
-        loss_line.set_data(run.epochs, _finite(run.train_loss, 2.5))
+        loss_line.set_data(run.epochs, _clip_for_plot(run.train_loss, 2.5))
         train_line.set_data(run.epochs, run.train_acc)
         test_line.set_data(run.epochs, run.test_acc)
         text = f"learning rate {run.lr:g}"
@@ -482,8 +497,13 @@ def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
                 f"{train_acc:.4f}",
                 f"{test_acc:.4f}",
             ]
-        rows.append(f"<tr><td>{run.lr:g}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    header = "<tr><th>learning rate</th><th>train loss</th><th>train acc</th><th>test acc</th></tr>"
+        cells_html = "".join(f"<td>{c}</td>" for c in cells)
+        rows.append(f"<tr><th scope='row'>{run.lr:g}</th>{cells_html}</tr>")
+    header = "".join(
+        f"<th scope='col'>{name}</th>"
+        for name in ("learning rate", "train loss", "train acc", "test acc")
+    )
     return (
-        f"<p>After epoch {epoch}:</p><table class='explorer-table'>{header}{''.join(rows)}</table>"
+        f"<p>After epoch {epoch}:</p><table class='explorer-table'>"
+        f"<caption>Every run after epoch {epoch}</caption><tr>{header}</tr>{''.join(rows)}</table>"
     )

@@ -13,15 +13,13 @@ import pytest
 
 from d2lutil import data
 
-FILE_NAMES = [spec.name + ".gz" for spec in data._FILES]
-
 
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The folder of the real ``.gz`` files (the Debian package, or $FASHION_MNIST_DIR)."""
     candidates = [os.environ.get(data.DATA_DIR_ENV), *data.SYSTEM_DIRS]
     for folder in filter(None, candidates):
-        if all((Path(folder) / name).is_file() for name in FILE_NAMES):
+        if all((Path(folder) / name).is_file() for name in data.FILE_NAMES):
             return Path(folder)
     pytest.fail(
         "The tests need the real Fashion-MNIST files: `apt-get install dataset-fashion-mnist` "
@@ -46,11 +44,15 @@ class FileServer:
     ``/flaky/F``    500 on the first request for F, then the file
     ``/corrupt/F``  the file with bytes in the middle overwritten
     ``/cut/F``      announces the full length, sends half, closes the connection
+    ``/slow/F``     announces the full length, sends half, sets :attr:`sending`, then
+                    waits for :attr:`release` before closing (a download caught mid-file)
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.requests: Counter[str] = Counter()
+        self.sending = threading.Event()
+        self.release = threading.Event()
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -85,9 +87,12 @@ class FileServer:
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if behaviour == "cut":
+                if behaviour in ("cut", "slow"):
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
+                    if behaviour == "slow":
+                        server.sending.set()
+                        server.release.wait(60)
                     self.close_connection = True
                     return
                 self.wfile.write(body)
@@ -99,6 +104,7 @@ class FileServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 

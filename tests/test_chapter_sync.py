@@ -12,9 +12,16 @@ CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 PAIRS = sorted(CHAPTERS.glob("*.md"))
 
 
-def cells(notebook: NotebookNode) -> list[tuple[str, str, list[str]]]:
+def cells(notebook: NotebookNode) -> list[tuple[str, str, list[str], object]]:
+    """What must agree between the two files: each cell's type, source, tags and the
+    myst-nb options (figure captions, names, alt text)."""
     return [
-        (cell.cell_type, cell.source.strip(), sorted(cell.metadata.get("tags", [])))
+        (
+            cell.cell_type,
+            cell.source.strip(),
+            sorted(cell.metadata.get("tags", [])),
+            cell.metadata.get("mystnb"),
+        )
         for cell in notebook.cells
     ]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ import pytest
 
 from d2lutil import data
 
-FILE_NAMES = [spec.name + ".gz" for spec in data._FILES]
+FILE_NAMES = data.FILE_NAMES
 NO_SYSTEM: tuple[str, ...] = ()
 
 
@@ -86,6 +88,20 @@ def test_test_order_is_storage_order(real_data_dir: Path) -> None:
 def test_batch_size_must_be_a_positive_integer(bad: object, real_data_dir: Path) -> None:
     with pytest.raises(ValueError, match="batch_size"):
         data.load_data_fashion_mnist(bad, data_dir=real_data_dir)  # type: ignore[arg-type]
+
+
+def test_bad_arrays_or_seed_are_refused_clearly(real_data_dir: Path) -> None:
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    with pytest.raises(ValueError, match="uint8 array shaped"):
+        data.MinibatchIterable(images.reshape(4, -1), [0, 1, 2, 3], 2)
+    with pytest.raises(ValueError, match="uint8 array shaped"):
+        data.MinibatchIterable(images.astype(np.float32), [0, 1, 2, 3], 2)
+    with pytest.raises(ValueError, match="4 integers, one per image"):
+        data.MinibatchIterable(images, [0, 1, 2], 2)
+    batches = data.MinibatchIterable(images, [0, 1, 2, 3], 3)  # plain lists are fine
+    assert [len(y) for _, y in batches] == [3, 1]
+    with pytest.raises(ValueError, match="seed must be"):
+        data.load_data_fashion_mnist(256, seed="abc", data_dir=real_data_dir)  # type: ignore[arg-type]
 
 
 def test_text_labels() -> None:
@@ -322,7 +338,9 @@ def test_bad_download_leaves_nothing_that_looks_like_data(behaviour: str, file_s
 
 
 def test_no_data_and_no_network_names_the_three_ways(tmp_path: Path) -> None:
-    closed_port = "http://127.0.0.1:9/"  # the discard port: nothing listens there
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        closed_port = f"http://127.0.0.1:{probe.getsockname()[1]}/"
     with pytest.raises(data.DataNotFoundError) as raised:
         data.load_data_fashion_mnist(256, mirrors=[closed_port], system_dirs=NO_SYSTEM)
     message = str(raised.value)
@@ -340,30 +358,38 @@ def test_unwritable_cache_folder_stops_a_download_with_advice(tmp_path: Path, fi
         data.fetch_fashion_mnist(cache=blocker / "cache", mirrors=[file_server.url("good")])
 
 
-def test_interrupted_download_leaves_nothing_that_looks_like_data(
-    file_server, tmp_path: Path
-) -> None:
-    # A child process downloads and is killed mid-transfer; the next run completes.
+def test_interrupted_download_leaves_nothing_that_looks_like_data(file_server) -> None:
+    # A child process is killed while the server is halfway through sending a file.
+    file_server.sending.clear()
+    file_server.release.clear()
     code = (
-        "import sys, threading, os, signal\n"
         "from d2lutil import data\n"
-        "threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()\n"
-        f"data.fetch_fashion_mnist(mirrors=[{file_server.url('good')!r}], progressbar=False)\n"
+        f"data.fetch_fashion_mnist(mirrors=[{file_server.url('slow')!r}], progressbar=False)\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=False, timeout=60)
-    assert data_like_files(cache_folder()) == [] or all(
-        p.parent.name.startswith(".download-") for p in data_like_files(cache_folder())
-    )
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        assert file_server.sending.wait(60), "the download never started"
+        target = cache_folder() / "fashion-mnist"
+        deadline = time.monotonic() + 10
+        while not any(p.stat().st_size for p in target.glob(".download-*/*") if p.is_file()):
+            assert time.monotonic() < deadline, "no partial file appeared"
+            time.sleep(0.02)
+        child.kill()
+        child.wait(30)
+    finally:
+        file_server.release.set()
+    partial = [p for p in target.rglob("*") if p.is_file()]
+    assert partial and all(p.parent.name.startswith(".download-") for p in partial)
     assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is None
-    # The next download completes; an abandoned (hour-old) staging folder is cleared.
-    target = cache_folder() / "fashion-mnist"
-    abandoned = target / ".download-killed"
-    abandoned.mkdir(parents=True)
-    (abandoned / "train-images-idx3-ubyte.gz").write_bytes(b"partial")
-    os.utime(abandoned, (0, 0))
+    # The next download completes beside the killed one's folder, which is cleared
+    # once it is old enough that no live download can be using it.
     data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
     assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is not None
-    assert not abandoned.exists()
+    (leftover,) = {p.parent for p in partial}
+    assert leftover.exists()
+    os.utime(leftover, (0, 0))
+    data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
+    assert not leftover.exists()
 
 
 # --------------------------------------------------------------------------- command line

@@ -71,3 +71,10 @@ def test_confusion_matrix_shows_every_count() -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog"]
     with pytest.raises(ValueError, match="square"):
         plot_confusion_matrix(np.zeros((2, 3)), ["a", "b"])
+
+
+def test_animator_rejects_mismatched_x_values_and_legends() -> None:
+    with pytest.raises(ValueError, match="2 x values for 3 y values"):
+        Animator().add([1, 2], (0.1, 0.2, 0.3))
+    with pytest.raises(ValueError, match="legend names 2 curves"):
+        Animator(legend=["loss", "acc"]).add(1, (0.1, 0.2, 0.3))

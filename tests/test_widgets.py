@@ -159,7 +159,7 @@ def test_divergence_is_reported_and_the_panel_stays_usable(problem: LinearProble
     assert f"Diverged at epoch {run.diverged_at}</b> — the learning rate is too large" in (
         panel.status.value
     )
-    assert problem.resets == 2  # before the run, and after it diverged
+    assert problem.resets == 1  # before the run: the weights are left for inspection
     panel.lr_slider.value, panel.epochs_slider.value = 0.1, 3
     panel.train_button.click()
     assert panel.runs[-1].diverged_at is None and "Done" in panel.status.value
@@ -281,3 +281,22 @@ def test_explorer_rejects_inconsistent_runs(problem: LinearProblem) -> None:
         precomputed_explorer(mixed)
     with pytest.raises(ValueError, match="initial_lr"):
         precomputed_explorer(runs_for([0.01, 0.1], problem), initial_lr=0.5)
+
+
+def test_numpy_numbers_are_accepted_and_runs_kept_is_bounded(problem: LinearProblem) -> None:
+    run = record_run(problem.train_epoch, problem.evaluate, np.float32(0.1), np.int64(2))
+    assert len(run.train_loss) == 2
+    for bad in (0, 7):
+        with pytest.raises(ValueError, match="runs_kept"):
+            make_panel(problem, runs_kept=bad)
+
+
+def test_a_failure_in_the_background_is_shown_escaped() -> None:
+    def broken(lr: float) -> tuple[float, float]:
+        raise ValueError("<b>bad</b> batch")
+
+    panel = TrainingPanel(train_epoch=broken, evaluate=lambda: 0.0, reset=lambda: None)
+    panel.train_button.click()
+    panel.wait(30)
+    assert panel.status.value == "Training failed: ValueError: &lt;b&gt;bad&lt;/b&gt; batch"
+    assert not panel.busy and not panel.train_button.disabled

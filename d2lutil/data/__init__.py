@@ -40,10 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 __all__ = [
     "CACHE_DIR_ENV",
     "DATA_DIR_ENV",
+    "FILE_NAMES",
     "MIRRORS",
     "MIRRORS_ENV",
     "SYSTEM_DIRS",
@@ -132,6 +134,10 @@ _FILES: tuple[_IdxFile, ...] = (
 )
 
 
+#: The four files as published (gzipped).
+FILE_NAMES: tuple[str, ...] = tuple(f"{spec.name}.gz" for spec in _FILES)
+
+
 class DataError(RuntimeError):
     """Base class of the data layer's errors."""
 
@@ -159,9 +165,7 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(CACHE_DIR_ENV)
     if env:
         return Path(env).expanduser()
-    import pooch  # imported late: it pulls in requests, which costs ~0.1 s
-
-    return Path(pooch.os_cache("d2lutil"))
+    return Path(platformdirs.user_cache_dir("d2lutil"))
 
 
 def _mirrors(mirrors: Sequence[str] | None) -> tuple[str, ...]:
@@ -181,7 +185,7 @@ def _file_in(folder: Path, spec: _IdxFile) -> Path | None:
     return None
 
 
-def _complete(folder: Path) -> dict[str, Path] | None:
+def _paths_if_complete(folder: Path) -> dict[str, Path] | None:
     """The four files in ``folder`` if they are all there, else None."""
     found = {spec.key: _file_in(folder, spec) for spec in _FILES}
     if all(found.values()):
@@ -216,7 +220,7 @@ def find_fashion_mnist(
     """
     if data_dir is not None:
         folder = Path(data_dir).expanduser()
-        found = _complete(folder)
+        found = _paths_if_complete(folder)
         if found is None:
             raise DataNotFoundError(
                 f"The folder {folder} given as data_dir lacks: {_describe_missing(folder)}. "
@@ -227,18 +231,18 @@ def find_fashion_mnist(
     env = os.environ.get(DATA_DIR_ENV)
     if env:
         folder = Path(env).expanduser()
-        found = _complete(folder)
+        found = _paths_if_complete(folder)
         if found is None:
             raise DataNotFoundError(
                 f"${DATA_DIR_ENV} is {folder}, which lacks: {_describe_missing(folder)}. "
                 f"Put the four Fashion-MNIST files there, or unset {DATA_DIR_ENV}."
             )
         return found, f"${DATA_DIR_ENV}"
-    found = _complete(cache_dir(cache) / "fashion-mnist")
+    found = _paths_if_complete(cache_dir(cache) / "fashion-mnist")
     if found is not None:
         return found, "user cache"
     for system in system_dirs:
-        found = _complete(Path(system))
+        found = _paths_if_complete(Path(system))
         if found is not None:
             return found, "system copy"
     return None
@@ -419,8 +423,7 @@ def _no_data_message(cache: Path, errors: Sequence[str]) -> str:
         f"(it downloads into {cache / 'fashion-mnist'});\n"
         "  2. on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist` "
         f"(installs into {SYSTEM_DIRS[0]});\n"
-        "  3. copy the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into a folder and pass it "
+        f"  3. copy the four files ({', '.join(FILE_NAMES)}) into a folder and pass it "
         f"as data_dir= or set {DATA_DIR_ENV} to it."
     )
 
@@ -434,7 +437,11 @@ def _remove_abandoned_downloads(target: Path) -> None:
     # data file's name); clear those that no live download can still be using.
     now = time.time()
     for staging in target.glob(".download-*"):
-        if now - staging.stat().st_mtime > _ABANDONED_AFTER_SECONDS:
+        try:
+            abandoned = now - staging.stat().st_mtime > _ABANDONED_AFTER_SECONDS
+        except FileNotFoundError:  # another process has just removed it
+            continue
+        if abandoned:
             shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -630,8 +637,17 @@ class MinibatchIterable:
         shuffle: bool = False,
         rng: np.random.Generator | None = None,
     ) -> None:
-        if len(images) != len(labels):
-            raise ValueError(f"images has {len(images)} examples but labels has {len(labels)}.")
+        images, labels = np.asarray(images), np.asarray(labels)
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise ValueError(
+                f"images must be a uint8 array shaped (N, height, width), got {images.dtype} "
+                f"{images.shape}."
+            )
+        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(
+                f"labels must be {len(images)} integers, one per image, got {labels.dtype} "
+                f"{labels.shape}."
+            )
         self.images = images
         self.y = labels.astype(np.int64, copy=False)
         self.batch_size = _check_batch_size(batch_size)
@@ -692,7 +708,14 @@ def load_data_fashion_mnist(
     data = load_fashion_mnist(
         data_dir, cache=cache, download=download, mirrors=mirrors, system_dirs=system_dirs
     )
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+        rng = np.random.default_rng(seed)
+    else:
+        raise ValueError(
+            f"seed must be an integer, a numpy.random.Generator or None, got {seed!r}."
+        )
     train_iter = MinibatchIterable(
         data.train_images, data.train_labels, batch_size, shuffle=True, rng=rng
     )
