@@ -3,12 +3,12 @@
     .venv/bin/python -m benchmarks.run            # medians of several runs (about a minute)
     .venv/bin/python -m benchmarks.run --quick    # every cheap code path once (about 20 s)
 
-It prints a table (figure, median, runs, target, pass/MISS) beside a description
+It prints a table (measurement, median, runs, target, pass/MISS) beside a description
 of the machine, and writes the same as JSON to benchmarks/results/latest.json.
-The training figures time the chapter's own functions, taken from
+The training measurements time the chapter's own functions, taken from
 chapters/softmax-regression-scratch.md (see benchmarks/chapter.py).
 
-Other work on the machine slows every figure down; the epoch figures are
+Other work on the machine slows every measurement down; the epoch measurements are
 therefore measured in one process, interleaved, and compared as a ratio.
 """
 
@@ -44,7 +44,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 SECTIONS = ("load", "epoch", "full", "notebook", "book")
 BIN = Path(sys.executable).parent
 
-#: Targets on the 2-core reference machine: (comparison, value), in the figure's unit.
+#: Targets on the 2-core reference machine: (comparison, value), in the measurement's unit.
 TARGETS: dict[str, tuple[str, float]] = {
     "load_cold": ("<=", 0.25),
     "load_warm": ("<=", 0.05),
@@ -55,7 +55,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "book_build_seconds": ("<=", 30.0),
 }
 
-#: What each figure measures (printed under the table and stored in the JSON).
+#: What each measurement measures (printed under the table and stored in the JSON).
 DEFINITIONS: dict[str, str] = {
     "load_cold": "load_fashion_mnist(use_array_cache=False): read the four .gz files, "
     "decompress, check headers and SHA-256 (the .gz files are in the OS page cache)",
@@ -103,7 +103,7 @@ DEFINITIONS: dict[str, str] = {
 
 
 @dataclass
-class Figure:
+class Measurement:
     """One measured figure: its runs, median, target and verdict."""
 
     key: str
@@ -115,7 +115,7 @@ class Figure:
     value: float | None = None
     target: dict[str, Any] | None = None
 
-    def finish(self, *, comparable: bool = True) -> Figure:
+    def finish(self, *, comparable: bool = True) -> Measurement:
         self.value = statistics.median(self.runs) if self.runs else None
         op, limit = TARGETS.get(self.key, (None, None))
         self.target = {"op": op, "value": limit} if op else None
@@ -137,6 +137,7 @@ class Figure:
 
 
 def seconds(fn: Callable[[], object]) -> float:
+    """Wall time of one call of ``fn``, in seconds."""
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -164,12 +165,13 @@ def run_child(command: list[str], log: Path, cwd: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 
 
-def bench_data_load(repeats: int) -> Iterator[Figure]:
+def bench_data_load(repeats: int) -> Iterator[Measurement]:
+    """Cold, first and warm loads of the four files, interleaved."""
     from d2lutil import load_fashion_mnist
 
-    cold = Figure("load_cold", "data load, cold (.gz, no array cache)", "s")
-    first = Figure("load_first", "data load, first (fills an empty cache)", "s")
-    warm = Figure("load_warm", "data load, warm (verified .npy cache)", "s")
+    cold = Measurement("load_cold", "data load, cold (.gz, no array cache)", "s")
+    first = Measurement("load_first", "data load, first (fills an empty cache)", "s")
+    warm = Measurement("load_warm", "data load, warm (verified .npy cache)", "s")
     with tempfile.TemporaryDirectory(prefix="d2l-bench-cache-") as tmp:
         no_cache = functools.partial(load_fashion_mnist, cache=tmp, use_array_cache=False)
         found = no_cache()  # warm-up: imports, and the .gz files into the OS page cache
@@ -198,20 +200,24 @@ def one_core_busy() -> Iterator[None]:
         burner.wait()
 
 
-def bench_epoch(repeats: int) -> Iterator[Figure]:
-    ch = load_chapter()  # its first cell sets the chapter's BLAS threads (one)
+def bench_epoch(repeats: int) -> Iterator[Measurement]:
+    """The chapter's epoch against its bare matrix products.
+
+    At the chapter's BLAS threads and at as many as cores; idle, and with one core busy.
+    """
+    chapter = load_chapter()  # its first cell sets the chapter's BLAS threads (one)
     chapter_threads = blas_threads()
     all_threads = os.cpu_count() or 1
-    W, b, train_iter = ch["W"], ch["b"], ch["train_iter"]
+    W, b, train_iter = chapter["W"], chapter["b"], chapter["train_iter"]
 
     def updater(grads: tuple[np.ndarray, np.ndarray]) -> None:
-        ch["sgd"]([W, b], grads, 0.1)
+        chapter["sgd"]([W, b], grads, 0.1)
 
     def epoch() -> None:
-        ch["train_epoch_ch3"](ch["net"], train_iter, ch["cross_entropy"], updater)
+        chapter["train_epoch_ch3"](chapter["net"], train_iter, chapter["cross_entropy"], updater)
 
     X = train_iter.X.reshape(len(train_iter.y), -1)  # float32 (60000, 784), converted once
-    G = ch["net"](X)  # (60000, 10) float32: the shape and dtype of the gradient's G
+    G = chapter["net"](X)  # (60000, 10) float32: the shape and dtype of the gradient's G
     size = train_iter.batch_size
     slices = [(X[i : i + size], G[i : i + size]) for i in range(0, len(X), size)]
 
@@ -246,13 +252,15 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
             f"bare pass, whole set, {all_threads} BLAS threads",
         ),
     }
-    figures = {key: Figure(key, label, "ms") for key, (_, label) in parts.items()}
+    measurements = {key: Measurement(key, label, "ms") for key, (_, label) in parts.items()}
     for fn, _ in parts.values():  # warm-up: first-touch page faults, BLAS threads
         fn()
     for _ in range(repeats):  # interleaved, so that a busy moment hits every part alike
         for key, (fn, _) in parts.items():
-            figures[key].runs.append(1000 * seconds(fn))
-    figures["epoch"].note = f"{len(train_iter)} batches of {size}, {chapter_threads} BLAS thread(s)"
+            measurements[key].runs.append(1000 * seconds(fn))
+    measurements[
+        "epoch"
+    ].note = f"{len(train_iter)} batches of {size}, {chapter_threads} BLAS thread(s)"
     busy = {
         "epoch_busy": (epoch, "epoch, one core busy elsewhere"),
         "epoch_busy_all_threads": (
@@ -262,12 +270,12 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
     }
     with one_core_busy():
         for key, (_, label) in busy.items():
-            figures[key] = Figure(key, label, "ms")
+            measurements[key] = Measurement(key, label, "ms")
         for _ in range(min(repeats, 3)):
             for key, (fn, _) in busy.items():
-                figures[key].runs.append(1000 * seconds(fn))
+                measurements[key].runs.append(1000 * seconds(fn))
     for key in ("epoch", "bare_whole", "bare_batches", "serve"):
-        yield figures[key].finish()
+        yield measurements[key].finish()
     ratios = (
         ("epoch_over_bare_whole", "epoch / bare pass (whole set)", "epoch", "bare_whole"),
         ("epoch_over_bare_batches", "epoch / bare pass (per batch)", "epoch", "bare_batches"),
@@ -285,8 +293,10 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
         ),
     )
     for key, label, top, bottom in ratios:
-        ratio = Figure(key, label, "x")
-        ratio.runs = [e / p for e, p in zip(figures[top].runs, figures[bottom].runs, strict=True)]
+        ratio = Measurement(key, label, "x")
+        ratio.runs = [
+            e / p for e, p in zip(measurements[top].runs, measurements[bottom].runs, strict=True)
+        ]
         yield ratio.finish()
     for key in (
         "epoch_all_threads",
@@ -294,7 +304,7 @@ def bench_epoch(repeats: int) -> Iterator[Figure]:
         "epoch_busy",
         "epoch_busy_all_threads",
     ):
-        yield figures[key].finish()
+        yield measurements[key].finish()
 
 
 def blas_threads() -> int:
@@ -319,14 +329,17 @@ def committed_test_acc() -> float | None:
     return None
 
 
-def bench_full_run() -> Iterator[Figure]:
-    ch = load_chapter()
+def bench_full_run() -> Iterator[Measurement]:
+    """The chapter's own training cell: wall time and final test accuracy."""
+    chapter = load_chapter()
     cell = find_training_cell()
-    wall = Figure("full_run_seconds", "full default run, wall time", "s")
-    acc = Figure("full_run_test_acc", "full default run, final test accuracy", "")
-    wall.runs.append(seconds(lambda: run_cell(cell, ch, "the chapter's training cell")))
-    acc.runs.append(float(ch["test_acc"]))
-    settings = f"{ch.get('num_epochs')} epochs, lr {ch.get('lr')}, batch {ch['batch_size']}"
+    wall = Measurement("full_run_seconds", "full default run, wall time", "s")
+    acc = Measurement("full_run_test_acc", "full default run, final test accuracy", "")
+    wall.runs.append(seconds(lambda: run_cell(cell, chapter, "the chapter's training cell")))
+    acc.runs.append(float(chapter["test_acc"]))
+    settings = (
+        f"{chapter.get('num_epochs')} epochs, lr {chapter.get('lr')}, batch {chapter['batch_size']}"
+    )
     wall.note = settings
     committed = committed_test_acc()
     if committed is not None:
@@ -349,11 +362,12 @@ def chapter_notebook(quick: bool) -> Any:
     return notebook
 
 
-def bench_notebook(runs: int, quick: bool) -> Iterator[Figure]:
+def bench_notebook(runs: int, quick: bool) -> Iterator[Measurement]:
+    """The chapter executed from a fresh kernel: wall time and the kernel's peak RSS."""
     import jupytext
 
-    wall = Figure("notebook_seconds", "chapter notebook, fresh kernel, wall", "s")
-    peak = Figure("notebook_peak_rss", "chapter notebook, peak RSS", "MB")
+    wall = Measurement("notebook_seconds", "chapter notebook, fresh kernel, wall", "s")
+    peak = Measurement("notebook_peak_rss", "chapter notebook, peak RSS", "MB")
     with tempfile.TemporaryDirectory(prefix="d2l-bench-notebook-") as tmp:
         path = Path(tmp) / CHAPTER.with_suffix(".ipynb").name
         jupytext.write(chapter_notebook(quick), path)
@@ -373,6 +387,7 @@ _SKIP_AT_ROOT = {".git", ".venv", "_build", "node_modules", "artifacts"}
 
 
 def _not_book_sources(folder: str, names: list[str]) -> set[str]:
+    """``shutil.copytree`` filter: leave out what a book build does not read."""
     skip = {n for n in names if n in _SKIP_ANYWHERE or n.endswith(".egg-info")}
     if Path(folder) == ROOT:
         skip |= _SKIP_AT_ROOT & set(names)
@@ -381,8 +396,9 @@ def _not_book_sources(folder: str, names: list[str]) -> set[str]:
     return skip
 
 
-def bench_book(runs: int) -> Iterator[Figure]:
-    wall = Figure("book_build_seconds", "book build from clean, wall", "s")
+def bench_book(runs: int) -> Iterator[Measurement]:
+    """A clean build of a copy of the book into a fresh folder."""
+    wall = Measurement("book_build_seconds", "book build from clean, wall", "s")
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="d2l-bench-book-") as tmp:
             copy = Path(tmp) / "book"
@@ -403,6 +419,7 @@ def bench_book(runs: int) -> Iterator[Figure]:
 
 
 def machine() -> dict[str, Any]:
+    """What the figures were measured on: cores, CPU, versions, BLAS and load."""
     cpu = platform.processor() or platform.machine()
     try:
         models = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
@@ -433,6 +450,7 @@ def machine() -> dict[str, Any]:
 
 
 def describe(m: dict[str, Any]) -> str:
+    """The machine in two or three lines for the table's heading."""
     blas = ", ".join(
         f"{b['internal_api']} {b['version']} ({b['architecture']}, {b['num_threads']} threads)"
         for b in m["blas"]
@@ -447,6 +465,7 @@ def describe(m: dict[str, Any]) -> str:
 
 
 def formatted(value: float | None, unit: str) -> str:
+    """``value`` in its unit, with sensible precision."""
     if value is None:
         return "-"
     if unit == "s":
@@ -460,18 +479,20 @@ def formatted(value: float | None, unit: str) -> str:
     return f"{value:.4f}"
 
 
-def verdict(figure: Figure) -> str:
-    if figure.status != "MISS" or figure.target is None or figure.value is None:
-        return figure.status
-    limit = figure.target["value"]
-    if figure.target["op"] == "<=":
-        return f"MISS (+{100 * (figure.value / limit - 1):.0f}%)"
-    return f"MISS ({figure.value - limit:+.4f})"
+def verdict(measurement: Measurement) -> str:
+    """pass, MISS with the size of the miss, or the status as it is."""
+    if measurement.status != "MISS" or measurement.target is None or measurement.value is None:
+        return measurement.status
+    limit = measurement.target["value"]
+    if measurement.target["op"] == "<=":
+        return f"MISS (+{100 * (measurement.value / limit - 1):.0f}%)"
+    return f"MISS ({measurement.value - limit:+.4f})"
 
 
-def table(figures: list[Figure]) -> str:
-    rows = [("figure", "median", "runs", "target", "status", "note")]
-    for f in figures:
+def table(measurements: list[Measurement]) -> str:
+    """The measurements as an aligned text table."""
+    rows = [("measurement", "median", "runs", "target", "status", "note")]
+    for f in measurements:
         target = "-"
         if f.target is not None:
             op = "≤" if f.target["op"] == "<=" else "≥"
@@ -491,6 +512,7 @@ def table(figures: list[Figure]) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description="Benchmark data loading, training, the notebook and the book build.",
@@ -500,7 +522,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="one run of everything cheap: no book build, the notebook only up to train_ch3",
     )
-    parser.add_argument("--repeat", type=int, help="runs of each cheap figure (default 9; quick 1)")
+    parser.add_argument(
+        "--repeat", type=int, help="runs of each cheap measurement (default 9; quick 1)"
+    )
     parser.add_argument("--notebook-runs", type=int, help="default 3; quick 1")
     parser.add_argument("--build-runs", type=int, help="default 1; quick 0")
     parser.add_argument(
@@ -525,6 +549,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections, print the table, write the JSON; 1 if a section failed."""
     args = parse_args(argv)
     started = datetime.datetime.now().astimezone()
     info = machine()
@@ -532,30 +557,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Softmax-regression benchmarks, {started:%Y-%m-%d %H:%M} ({mode} mode)")
     print(describe(info), flush=True)
     if args.quick:
-        print("quick mode: one run of each figure, a shortened notebook, no book build;")
+        print("quick mode: one run of each measurement, a shortened notebook, no book build;")
         print("            it shows that everything runs, its verdicts are only indicative")
-    sections: dict[str, Callable[[], Iterator[Figure]]] = {
+    sections: dict[str, Callable[[], Iterator[Measurement]]] = {
         "load": lambda: bench_data_load(args.repeat),
         "epoch": lambda: bench_epoch(args.repeat),
         "full": bench_full_run,
         "notebook": lambda: bench_notebook(args.notebook_runs, args.quick),
         "book": lambda: bench_book(args.build_runs),
     }
-    figures: list[Figure] = []
+    measurements: list[Measurement] = []
     errors: dict[str, str] = {}
     for name, section in sections.items():
         if name not in args.only:
             continue
         print(f"... {name}", file=sys.stderr, flush=True)
         try:
-            figures.extend(section())
+            measurements.extend(section())
         except Exception as err:
             errors[name] = "".join(traceback.format_exception_only(type(err), err)).strip()
             traceback.print_exc()
     print()
-    print(table(figures))
+    print(table(measurements))
     print()
-    for f in figures:
+    for f in measurements:
         print(f"{f.key}: {DEFINITIONS[f.key]}")
     report = {
         "schema": 1,
@@ -565,8 +590,10 @@ def main(argv: list[str] | None = None) -> int:
             [Path(sys.executable).name, "-m", "benchmarks.run", *(argv or sys.argv[1:])]
         ),
         "machine": info,
-        "results": {f.key: {k: v for k, v in asdict(f).items() if k != "key"} for f in figures},
-        "definitions": {f.key: DEFINITIONS[f.key] for f in figures},
+        "results": {
+            f.key: {k: v for k, v in asdict(f).items() if k != "key"} for f in measurements
+        },
+        "definitions": {f.key: DEFINITIONS[f.key] for f in measurements},
         "errors": errors,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

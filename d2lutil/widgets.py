@@ -25,6 +25,7 @@ import ipywidgets as widgets
 import numpy as np
 import PIL.Image
 from ipywidgets.widgets.widget_link import Link
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -126,6 +127,22 @@ def _img_html(png: bytes, alt: str, width: int) -> str:
         f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
         f'style="width: {width}px; max-width: 100%; height: auto;">'
     )
+
+
+#: The top of every loss axis: the curves that matter stay readable below it.
+LOSS_TOP = 2.5
+
+
+def _set_up_curve_axes(
+    loss_ax: Axes, acc_ax: Axes, num_epochs: int, acc_label: str = "accuracy"
+) -> None:
+    """Label and scale a pair of learning-curve axes: training loss, and accuracy."""
+    xlim = (0.5, num_epochs + 0.5)
+    loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=xlim, ylim=(0, LOSS_TOP))
+    acc_ax.set(xlabel="epoch", ylabel=acc_label, xlim=xlim, ylim=(0, 1))
+    for ax in (loss_ax, acc_ax):
+        ax.grid(True, alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _clip_for_plot(values: Sequence[float], cap: float) -> list[float]:
@@ -329,13 +346,7 @@ class TrainingPanel(widgets.VBox):
                 self._current_lines = lines
                 for line in lines:
                     line.set_animated(True)  # left out of the background
-        loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=(0.5, max_epoch + 0.5),
-                    ylim=(0, 3.0))  # fmt: skip
-        acc_ax.set(xlabel="epoch", ylabel="accuracy (solid: test, dashed: train)",
-                   xlim=(0.5, max_epoch + 0.5), ylim=(0, 1))  # fmt: skip
-        for ax in (loss_ax, acc_ax):
-            ax.grid(True, alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _set_up_curve_axes(loss_ax, acc_ax, max_epoch, "accuracy (solid: test, dashed: train)")
         if self.runs:
             loss_ax.legend(fontsize=7, loc="upper right")
         if not self._laid_out:  # the labels never change, so neither does the layout
@@ -347,7 +358,7 @@ class TrainingPanel(widgets.VBox):
     @staticmethod
     def _set_lines(lines: list[Line2D], run: RunHistory) -> None:
         loss, test, train = lines
-        loss.set_data(run.epochs, _clip_for_plot(run.train_loss, 3.0))
+        loss.set_data(run.epochs, _clip_for_plot(run.train_loss, LOSS_TOP))
         test.set_data(run.epochs, run.test_acc)
         train.set_data(run.epochs, run.train_acc)
 
@@ -426,21 +437,16 @@ def precomputed_explorer(
 
     fig = Figure(figsize=(7, 2.6))
     loss_ax, acc_ax = fig.subplots(1, 2)
-    xlim = (0.5, num_epochs + 0.5)
-    loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=xlim, ylim=(0, 2.5))
-    acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
+    _set_up_curve_axes(loss_ax, acc_ax, num_epochs)
     (loss_line,) = loss_ax.plot([], [], "o-", ms=3)
     (train_line,) = acc_ax.plot([], [], "s--", ms=3, label="train")
     (test_line,) = acc_ax.plot([], [], "^-", ms=3, label="test")
     acc_ax.legend(fontsize=8, loc="lower right")
-    for ax in (loss_ax, acc_ax):
-        ax.grid(True, alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     title = fig.suptitle("learning rate", fontsize=10)
     fig.tight_layout()  # once: only the data and the title change from run to run
     figures = []
     for run in runs:
-        loss_line.set_data(run.epochs, _clip_for_plot(run.train_loss, 2.5))
+        loss_line.set_data(run.epochs, _clip_for_plot(run.train_loss, LOSS_TOP))
         train_line.set_data(run.epochs, run.train_acc)
         test_line.set_data(run.epochs, run.test_acc)
         text = f"learning rate {run.lr:g}"
