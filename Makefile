@@ -17,9 +17,11 @@ help:
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when requirements.txt or pyproject.toml changes.
-$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+# Everything building and testing the book needs: requirements-dev.txt, which includes
+# requirements.txt (running the chapter; Binder installs only that). Reinstall only when
+# one of the two or pyproject.toml changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 setup: $(VENV)/.installed
@@ -77,6 +79,7 @@ bench: data assets
 lint: setup
 	$(BIN)/ruff check d2lutil tests benchmarks
 	$(BIN)/ruff format --check d2lutil tests benchmarks
+	$(BIN)/actionlint -pyflakes= $$(command -v shellcheck >/dev/null || echo -shellcheck=) .github/workflows/*.yml
 
 test: book lint
 	$(BIN)/pytest --nbval
