@@ -1,17 +1,11 @@
 """Widgets to try learning rates and numbers of epochs.
 
-Both are driven by a *run function* written in the chapter:
-``run(lr, num_epochs)`` trains a fresh model of its own and yields, after each
-epoch, ``(train_loss, train_acc, test_loss, test_acc)``.  Because each run owns
-its parameters and its random generator, neither widget can change what
-another cell computes.
-
-* :class:`TrainingPanel` retrains live, with sliders and a Train button.  It
-  needs a running Python kernel; it trains in the kernel's own thread (no
-  background thread), so it also runs where threads do not exist.
-* :func:`precomputed_explorer` shows runs recorded while the page was built.
-  Its sliders are linked in the browser (``jslink``), so it keeps working in
-  the static HTML book, where no kernel runs.
+Both show runs of a *run function* written in the chapter: ``run(lr, num_epochs)``
+trains a fresh model of its own (so it cannot change what another cell computes)
+and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
+:class:`TrainingPanel` trains live, in the kernel's own thread (there may be no
+other, as in a browser kernel); :func:`precomputed_explorer` shows recorded runs
+with sliders linked in the browser (``jslink``), so it works without a kernel.
 """
 
 from __future__ import annotations
@@ -32,16 +26,12 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = ["ExplorerBox", "RunHistory", "TrainingPanel", "precomputed_explorer", "record_run"]
 
-#: ``run(lr, num_epochs)`` yields ``(train_loss, train_acc, test_loss, test_acc)`` per epoch.
 RunFunction = Callable[[float, int], Iterable[tuple[float, float, float, float]]]
 
 LR_EXPONENTS = (-3.0, 1.0)  # the panel offers learning rates from 0.001 to 10
 MAX_EPOCHS = 30
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
-TABLE_CSS = (
-    ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em; text-align: right}"
-    " .d2l-explorer-table caption {text-align: left}"
-)
+TABLE_CSS = ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em}"
 PLOT_WIDTH = 330  # CSS pixels of one plot; two sit side by side, or stack on a phone
 
 
@@ -181,18 +171,8 @@ class _Curves:
 class TrainingPanel(widgets.VBox):
     """Sliders, a Train button and learning curves that grow epoch by epoch.
 
-    Parameters
-    ----------
-    run
-        ``run(lr, num_epochs)``: trains a fresh model and yields
-        ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
-    lr, num_epochs
-        Initial slider settings.
-    runs_kept
-        How many recent runs stay on the plot for comparison (1 to 6).
-
-    Training runs in the kernel's thread: while it goes on, the kernel runs
-    nothing else, so no other cell can see a half-trained model.
+    ``run`` is the run function; ``lr`` and ``num_epochs`` set the sliders;
+    the last ``runs_kept`` runs (1 to 6) stay on the plot for comparison.
     """
 
     def __init__(
@@ -317,17 +297,11 @@ def _linked_slider(
 def precomputed_explorer(
     runs: Sequence[RunHistory], *, initial_lr: float | None = None
 ) -> ExplorerBox:
-    """A kernel-free explorer of recorded runs, one per learning rate.
+    """A kernel-free explorer of ``runs``, one per learning rate in increasing order.
 
-    The learning-rate slider picks which run's curves are shown; the epoch
-    slider picks the epoch at which a table compares all the runs.
-
-    Parameters
-    ----------
-    runs
-        One run per learning rate, in increasing order, all of the same length.
-    initial_lr
-        The learning rate shown first (default: the middle run's).
+    The learning-rate slider picks the run whose curves are shown (first the one
+    at ``initial_lr``, by default the middle one); the epoch slider picks the
+    epoch after which a table compares all the runs.
     """
     if not runs:
         raise ValueError("The explorer needs at least one run.")
