@@ -127,24 +127,31 @@ class _Curves:
         for fig in self.figures:
             FigureCanvasAgg(fig)
         self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
-        xlim = (0.5, num_epochs + 0.5)
         # Losses range from below 0.5 to above 40 at large learning rates: a log scale
         # shows every run. Matplotlib leaves out infinite values.
-        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", xlim=xlim, yscale="log")
-        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
+        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", yscale="log")
+        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(True, alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+            ax.set_xlim(0.5, num_epochs + 0.5)
+        self._laid_out = False
 
     def draw(self, runs: Sequence[RunHistory], legend: str | None = None) -> None:
         """Replace the lines by those of ``runs`` (solid: test, dashed: train)."""
         for ax in (self.loss_ax, self.acc_ax):
-            for line in list(ax.lines):
-                line.remove()
+            for artist in [*ax.lines, *([ax.get_legend()] if ax.get_legend() else [])]:
+                artist.remove()
         for run, colour in zip(runs, COLOURS, strict=False):
             self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
             self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3, label="test")
             self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour, label="train")
+        if runs:  # fit the losses, unless the caller fixed the scale
+            self.loss_ax.relim()
+            self.loss_ax.autoscale_view(scalex=False)
+        else:
+            self.loss_ax.set_ylim(0.1, 10)
+            self.loss_ax.set_autoscaley_on(True)
         if legend == "runs" and runs:
             self.loss_ax.legend(fontsize=7, loc="upper right")
         elif legend == "train/test":
@@ -154,7 +161,8 @@ class _Curves:
         """Both figures as ``<img>`` tags that sit side by side, or stack when narrow."""
         images = []
         for fig, what in zip(self.figures, ("Test loss", "Accuracy"), strict=True):
-            fig.tight_layout()
+            if not self._laid_out:  # the labels never change, so neither does the layout
+                fig.tight_layout()
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", metadata={"Software": None})
             data = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -162,6 +170,7 @@ class _Curves:
                 f'<img src="data:image/png;base64,{data}" alt="{html.escape(what + ": " + alt)}"'
                 f' style="width: {PLOT_WIDTH}px; max-width: 100%; height: auto;">'
             )
+        self._laid_out = True
         return f'<div class="d2l-curves">{"".join(images)}</div>'
 
 
@@ -198,6 +207,7 @@ class TrainingPanel(widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
         self.status = widgets.HTML("Press <b>Train</b> to train a fresh model.")
         self.plot = widgets.HTML()
+        self._curves = _Curves(MAX_EPOCHS)
         self.train_button.on_click(lambda _: self.train())
         self.clear_button.on_click(lambda _: self.clear())
         self._redraw()
@@ -251,10 +261,11 @@ class TrainingPanel(widgets.VBox):
 
     def _redraw(self) -> None:
         max_epochs = max([self.epochs_slider.value, *(r.num_epochs for r in self.runs)])
-        curves = _Curves(max_epochs)
-        curves.draw(self.runs, legend="runs")
+        for ax in (self._curves.loss_ax, self._curves.acc_ax):
+            ax.set_xlim(0.5, max_epochs + 0.5)
+        self._curves.draw(self.runs, legend="runs")
         described = "; ".join(run.summary() for run in self.runs) or "no run yet"
-        self.plot.value = curves.html(
+        self.plot.value = self._curves.html(
             f"learning curves by epoch (solid: test, dashed: train). Runs: {described}."
         )
 
