@@ -124,6 +124,37 @@ def test_a_damaged_cache_falls_back_to_the_system_copy_and_is_cleared(
     assert data.load_fashion_mnist(download=False).origin == "system copy"
 
 
+@pytest.mark.parametrize("lock", ["fifo", "held-by-another-process"])
+def test_a_strange_or_busy_lock_never_stalls_a_load_that_needs_no_download(
+    lock: str, file_server, reference: data.FashionMNIST, real_data_dir: Path, monkeypatch
+) -> None:
+    data.fetch_fashion_mnist(mirrors=[file_server.url("good")])
+    (cached() / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b garbage")
+    (cached() / ".lock").unlink()
+    holder = None
+    if lock == "fifo":
+        os.mkfifo(cached() / ".lock")  # opening it for writing would wait for a reader
+    else:
+        (cached() / ".lock").touch()
+        code = "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX)"
+        code += "; print('held', flush=True); time.sleep(60)"
+        holder = subprocess.Popen(
+            [sys.executable, "-c", code, str(cached() / ".lock")], stdout=subprocess.PIPE, text=True
+        )
+        assert holder.stdout.readline() == "held\n"
+    monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", (str(real_data_dir),))
+    try:
+        start = time.monotonic()
+        loaded = data.load_fashion_mnist(download=False)
+        assert time.monotonic() - start < 10  # not the holder's 60 s, nor forever
+    finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
+    assert loaded.origin == "system copy"
+    assert_same(loaded, reference)
+
+
 @pytest.mark.parametrize("how", ["fifo", "dangling-link", "empty", "folder"])
 def test_any_cache_problem_is_a_miss_and_is_repaired(
     how: str,

@@ -58,7 +58,7 @@ def load_fashion_mnist(
             tell(f"Skipping the {origin}: {err}")
             if origin == "user cache":  # delete what is damaged; if that fails, still a miss
                 folder = paths["train_images"].parent
-                with contextlib.suppress(DataError, OSError), locked(folder):
+                with contextlib.suppress(DataError, OSError), locked(folder, wait=False):
                     for spec in FILES:
                         keep_verified(folder, spec)
     if not download:

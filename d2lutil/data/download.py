@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -48,20 +49,33 @@ def fetch_fashion_mnist(
 
 
 @contextlib.contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    """Hold ``folder/.lock`` while files there are written or removed (no-op without fcntl)."""
+def locked(folder: Path, wait: bool = True) -> Iterator[None]:
+    """Hold ``folder/.lock`` while files there are written or removed (no-op without fcntl).
+
+    With ``wait=False``, a lock held by another process raises DataError at once.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        lock = open(folder / ".lock", "a")  # noqa: SIM115 (closed below)
+        # Non-blocking and no symlinks: a FIFO or a link planted as .lock must not hang or
+        # redirect us; only a regular file is a lock.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW
+        lock = open(os.open(folder / ".lock", flags, 0o666), "a")  # noqa: SIM115 (closed below)
+        if not stat.S_ISREG(os.fstat(lock.fileno()).st_mode):
+            lock.close()
+            raise OSError(f"{folder / '.lock'} is not a regular file")
     except OSError as err:
         why = f"cannot write to the cache folder {folder} ({err.strerror or err})"
         tip = f"{why}; set {CACHE_DIR_ENV} to a writable folder"
         raise DataError(no_data_message(folder.parent, [tip])) from err
     with lock:
-        with contextlib.suppress(ImportError, OSError):  # Windows, Pyodide: no locking
+        # Windows, Pyodide (whose fcntl module is empty): no locking.
+        with contextlib.suppress(ImportError, OSError, AttributeError):
             import fcntl
 
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released on close, even by a killed process
+            try:  # released on close, even by a killed process
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise DataError(f"another process is downloading into {folder}") from None
         yield
 
 
