@@ -5,13 +5,14 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CHAPTER := chapters/softmax-regression-scratch
 
-.PHONY: help setup data assets book notebook sync-check lint test serve clean bench
+.PHONY: help setup data assets book notebook sync-check lint test serve clean bench lighthouse
 help:
 	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
 	@echo "make notebook   re-execute the chapter from its .md and re-pair the .ipynb"
 	@echo "make sync-check   check that the chapter's .md and .ipynb agree"
-	@echo "make serve  preview the built book on http://127.0.0.1:8000/"
+	@echo "make serve  preview the built book on http://127.0.0.1:8000/ (gzip, as a static host)"
+	@echo "make lighthouse  Lighthouse scores of the built chapter, mobile and desktop (LIGHTHOUSE_ARGS=--runs 1)"
 	@echo "make bench  time data loading, training, the notebook and a clean book build (BENCH_ARGS=--quick)"
 
 $(BIN)/activate:
@@ -29,15 +30,19 @@ setup: $(VENV)/.installed
 data: setup
 	$(BIN)/python -m d2lutil.data fetch
 
-# Front-end files the pages load (require.js, the widgets' html-manager, MathJax 3), pinned
-# in package-lock.json. npm ci runs only when node_modules/ is missing or the lock changed;
-# only the files the pages need are copied to vendor/static/npm/, which _config.yml's
-# html_static_path turns into _build/html/_static/npm/.
+# Front-end files, pinned in package-lock.json; npm ci runs only when node_modules/ is
+# missing or the lock changed. The pages load one of them: the widgets' manager (npm
+# @jupyter-widgets/html-manager, dist/embed.js, which needs no require.js), copied to
+# vendor/static/npm/ (html_static_path in _config.yml puts it in _build/html/_static/npm/).
+# Not its Font Awesome 5 fonts: no widget has an icon, and static/d2l.css keeps the theme's
+# icons on the theme's own font (a widget icon would show as a failed request in the tests).
+# The others run from node_modules/: MathJax typesets the formulas during the build
+# (_ext/d2l_site); axe-core (tests/test_browser.py) and Lighthouse (make lighthouse,
+# tests/test_lighthouse.py) check the built pages.
 NPM ?= npm
 NPM_STAMP := node_modules/.package-lock.json
 VENDOR := vendor/static/npm
 WIDGETS_DIST := node_modules/@jupyter-widgets/html-manager/dist
-MATHJAX := node_modules/mathjax/es5
 
 $(NPM_STAMP): package.json package-lock.json
 	$(NPM) ci
@@ -45,12 +50,8 @@ $(NPM_STAMP): package.json package-lock.json
 
 vendor/.copied: $(NPM_STAMP) Makefile
 	rm -rf vendor/static
-	mkdir -p $(VENDOR)/requirejs $(VENDOR)/html-manager $(VENDOR)/mathjax
-	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
-	cp $(WIDGETS_DIST)/embed-amd.js $(WIDGETS_DIST)/*.{woff2,woff,ttf,eot,svg} $(VENDOR)/html-manager/
-	cp node_modules/@fortawesome/fontawesome-free/LICENSE.txt $(VENDOR)/html-manager/fontawesome-LICENSE.txt
-	cp -r $(MATHJAX)/tex-mml-chtml.js $(MATHJAX)/input $(MATHJAX)/output $(MATHJAX)/ui \
-	  $(MATHJAX)/a11y $(MATHJAX)/sre node_modules/mathjax/LICENSE $(VENDOR)/mathjax/
+	mkdir -p $(VENDOR)/html-manager
+	cp $(WIDGETS_DIST)/embed.js $(WIDGETS_DIST)/embed.js.LICENSE.txt $(VENDOR)/html-manager/
 	touch $@
 
 assets: vendor/.copied
@@ -84,10 +85,16 @@ lint: setup
 test: book lint
 	$(BIN)/pytest --nbval
 
+# The built book as a static host serves it (gzip): tests/site_server.py.
 serve:
 	@test -f _build/html/index.html || { echo "No built book: run 'make book' first."; exit 1; }
-	@echo "Serving the book at http://127.0.0.1:8000/ (Ctrl-C stops)"
-	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory _build/html
+	$(BIN)/python tests/site_server.py --port 8000 --directory _build/html
+
+# Lighthouse on the built chapter, mobile and desktop, 3 runs each (README.md, "Benchmarks");
+# reports in artifacts/lighthouse/. Builds the book first only when it is missing.
+lighthouse: assets
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python -m benchmarks.lighthouse $(LIGHTHOUSE_ARGS)
 
 clean:
 	rm -rf _build vendor
