@@ -131,11 +131,11 @@ def write_wheel(out: Path, name: str, version: str, files: dict[str, bytes], met
     files[f"{dist}.dist-info/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: lite/build.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
-    record = [
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
-        for path, data in sorted(files.items())
-    ]
-    files[f"{dist}.dist-info/RECORD"] = ("\n".join([*record, f"{dist}.dist-info/RECORD,,"]) + "\n").encode()
+    record = [f"{dist}.dist-info/RECORD,,"]
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    files[f"{dist}.dist-info/RECORD"] = "".join(f"{line}\n" for line in sorted(record)).encode()
     path = out / f"{dist}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for member, data in sorted(files.items()):
@@ -187,7 +187,9 @@ def kernel_wheels(out: Path) -> dict[str, dict]:
         (release,) = releases[version]
         data = (pypi / release["filename"]).read_bytes()
         if sha256(data) != release["digests"]["sha256"]:
-            raise BuildError(f"{release['filename']} does not match its SHA-256 in {pypi}/all.json.")
+            raise BuildError(
+                f"{release['filename']} does not match its SHA-256 in {pypi}/all.json."
+            )
         (out / release["filename"]).write_bytes(data)
         imports = [name.replace("-", "_")]
         entries[name] = lock_entry(name, version, out / release["filename"], imports, [])
@@ -211,7 +213,9 @@ def pyodide_distribution(out: Path, wheels: dict[str, Path]) -> dict:
         path = shutil.copy(wheels[name], out)
         version = Path(path).name.split("-")[1]
         depends = {"ipywidgets": ["comm", "ipython", "traitlets", "widgetsnbextension"]}
-        lock["packages"][name] = lock_entry(name, version, Path(path), imports, depends.get(name, []))
+        lock["packages"][name] = lock_entry(
+            name, version, Path(path), imports, depends.get(name, [])
+        )
     return lock
 
 
@@ -225,8 +229,9 @@ def favicons(server_wheel: Path, out: Path) -> None:
 
 
 def lite_notebook(site: Path) -> None:
-    """The chapter's notebook without outputs, for Pyodide's kernel (the reader runs it), and
-    the contents index JupyterLite reads (what jupyter-server would write, for one file)."""
+    """The chapter's notebook without outputs, for Pyodide's kernel (the reader runs it), at
+    the path it has in the repository (the book's launch button names that path), and the
+    contents index JupyterLite reads (what jupyter-server would write for these files)."""
     notebook = json.loads(NOTEBOOK.read_text())
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
@@ -236,17 +241,25 @@ def lite_notebook(site: Path) -> None:
         "name": "python", "display_name": "Python (Pyodide)", "language": "python"
     }  # fmt: skip
     text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
-    (site / "files").mkdir(exist_ok=True)
-    (site / "files" / NOTEBOOK.name).write_text(text)
+    folder = NOTEBOOK.parent.name  # chapters
+    (site / "files" / folder).mkdir(parents=True, exist_ok=True)
+    (site / "files" / folder / NOTEBOOK.name).write_text(text)
     when = datetime.datetime.fromtimestamp(NOTEBOOK.stat().st_mtime, datetime.UTC).isoformat()
     common = {"created": when, "last_modified": when, "writable": True, "mimetype": None,
               "hash": None, "hash_algorithm": None}  # fmt: skip
-    model = {"name": NOTEBOOK.name, "path": NOTEBOOK.name, "type": "notebook", "format": None,
-             "content": None, "size": len(text.encode()), **common}  # fmt: skip
-    listing = {"name": "", "path": "", "type": "directory", "format": "json", "size": None,
-               "content": [model], **common}  # fmt: skip
-    (site / "api" / "contents").mkdir(parents=True, exist_ok=True)
-    (site / "api" / "contents" / "all.json").write_text(json.dumps(listing, indent=1))
+    listing = {"type": "directory", "format": "json", "size": None, **common}
+    file = {"name": NOTEBOOK.name, "path": f"{folder}/{NOTEBOOK.name}", "type": "notebook",
+            "format": None, "content": None, "size": len(text.encode()), **common}  # fmt: skip
+    sub = {**listing, "name": folder, "path": folder, "content": [file]}
+    root = {
+        **listing,
+        "name": "",
+        "path": "",
+        "content": [{**sub, "content": None, "format": None}],
+    }
+    for where, model in ((site / "api/contents", root), (site / "api/contents" / folder, sub)):
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "all.json").write_text(json.dumps(model, indent=1))
 
 
 def build(output: Path) -> None:
