@@ -228,6 +228,19 @@ def favicons(server_wheel: Path, out: Path) -> None:
                 (out / Path(member).name).write_bytes(archive.read(member))
 
 
+def page_icons(site: Path) -> None:
+    """Give every app page an icon of its own, so that no browser asks the host for
+    /favicon.ico, which is not the book's (and a 404 where the book has none)."""
+    for page in site.glob("**/index.html"):
+        if page.relative_to(site).parts[0] not in ("build", "extensions", "static"):
+            up = "../" * (len(page.relative_to(site).parts) - 1)
+            icon = f'<link rel="icon" type="image/x-icon" href="{up}static/favicons/favicon.ico" />'
+            html = page.read_text()
+            if "<head>" not in html:
+                raise BuildError(f"{page} has no <head> to put its icon in.")
+            page.write_text(html.replace("<head>", f"<head>\n    {icon}", 1))
+
+
 def lite_notebook(site: Path) -> None:
     """The chapter's notebook without outputs, for Pyodide's kernel (the reader runs it), at
     the path it has in the repository (the book's launch button names that path), and the
@@ -314,6 +327,7 @@ def build(output: Path) -> None:
             raise BuildError(f"jupyter lite build failed:\n{result.stdout}\n{result.stderr}")
         lite_notebook(site)
         favicons(wheels["jupyter-server"], site / "static" / "favicons")
+        page_icons(site)
         shutil.move(staged, site / "static" / "pyodide")
         check_site(site)
         if output.exists():

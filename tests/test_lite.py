@@ -12,6 +12,7 @@ artifacts/screenshots/, the measured figures to artifacts/lite-figures.json.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -24,7 +25,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Request, Response, Route, sync_playwright
+from playwright.sync_api import (
+    ConsoleMessage,
+    Error,
+    Page,
+    Request,
+    Response,
+    Route,
+    Worker,
+    sync_playwright,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +45,7 @@ ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--no-first-run",
     # Network off, as far as the browser is concerned: no host name resolves but 127.0.0.1.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
@@ -62,8 +72,12 @@ class CountingServer:
                 served.append((self.path, os.fstat(source.fileno()).st_size))
                 super().copyfile(source, destination)
 
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address) -> None:
+                pass  # the browser closing a connection early, when it is closed
+
         handler = functools.partial(Handler, directory=str(folder))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = Server(("127.0.0.1", 0), handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
@@ -84,12 +98,24 @@ def server() -> Iterator[CountingServer]:
     server.httpd.server_close()
 
 
+#: Playwright reports no console messages from web workers, where Pyodide runs: this records
+#: the worker's console errors and uncaught errors, as soon as the worker exists.
+WORKER_WATCH = """() => {
+    const problems = self.__problems = [];
+    const error = console.error.bind(console);
+    console.error = (...args) => { problems.push(args.map(String).join(' ')); error(...args); };
+    self.addEventListener('error', e => problems.push(`uncaught: ${e.message}`));
+    self.addEventListener('unhandledrejection', e => problems.push(`rejection: ${e.reason}`));
+}"""
+
+
 class Watch:
     """Everything that went wrong while the browser worked, from the page and its workers."""
 
     def __init__(self, page: Page, origin: str) -> None:
         self.problems: list[str] = []
         self.requests: list[str] = []
+        self.workers: list[Worker] = []
         self.origin = origin
         page.context.route("**/*", self.guard)
         page.on("request", lambda request: self.requests.append(request.url))
@@ -97,6 +123,21 @@ class Watch:
         page.on("response", self.response)
         page.on("console", self.console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error.stack}"))
+        page.on("worker", self.worker)
+
+    def worker(self, worker: Worker) -> None:
+        self.workers.append(worker)
+        worker.evaluate(WORKER_WATCH)
+
+    def worker_problems(self) -> list[str]:
+        """What the workers still running have recorded."""
+        found = []
+        for worker in self.workers:
+            with contextlib.suppress(Error):  # a worker that has ended
+                found += [f"worker console: {p} ({worker.url})" for p in worker.evaluate(
+                    "() => self.__problems || []"
+                )]  # fmt: skip
+        return found
 
     def guard(self, route: Route) -> None:
         if urlsplit(route.request.url).netloc == self.origin:
@@ -260,6 +301,7 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
             assert float(final[2]) >= 0.75, text
             assert panel.locator(".widget-progress progress, .progress-bar").count() >= 1
         finally:
+            watch.problems += watch.worker_problems()
             page.screenshot(path=SCREENSHOTS / "lite-last.png")
             record = {
                 **{k: round(v, 2) for k, v in figures.items()},
