@@ -1,12 +1,16 @@
 """Widgets to try learning rates and numbers of epochs.
 
-Two tools, for two kinds of reader:
+Both are driven by a *run function* written in the chapter:
+``run(lr, num_epochs)`` trains a fresh model of its own and yields, after each
+epoch, ``(train_loss, train_acc, test_loss, test_acc)``.  Because each run owns
+its parameters and its random generator, neither widget can change what
+another cell computes.
 
-* :class:`TrainingPanel` retrains the chapter's model live.  It needs a
-  running kernel (Jupyter, Binder, Colab) and is driven by the chapter's own
-  training functions, passed in as callables.
-* :func:`precomputed_explorer` shows runs computed while the page was built.
-  Its controls are linked in the browser (``jslink``), so it keeps working in
+* :class:`TrainingPanel` retrains live, with sliders and a Train button.  It
+  needs a running Python kernel; it trains in the kernel's own thread (no
+  background thread), so it also runs where threads do not exist.
+* :func:`precomputed_explorer` shows runs recorded while the page was built.
+  Its sliders are linked in the browser (``jslink``), so it keeps working in
   the static HTML book, where no kernel runs.
 """
 
@@ -17,226 +21,216 @@ import html
 import io
 import math
 import numbers
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import numpy as np
-import PIL.Image
-from ipywidgets.widgets.widget_link import Link
-from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 __all__ = ["ExplorerBox", "RunHistory", "TrainingPanel", "precomputed_explorer", "record_run"]
 
-#: Learning rates offered by the panel's slider, as powers of ten.
-LR_EXPONENTS = (-3.0, 1.0)
+#: ``run(lr, num_epochs)`` yields ``(train_loss, train_acc, test_loss, test_acc)`` per epoch.
+RunFunction = Callable[[float, int], Iterable[tuple[float, float, float, float]]]
+
+LR_EXPONENTS = (-3.0, 1.0)  # the panel offers learning rates from 0.001 to 10
 MAX_EPOCHS = 30
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+TABLE_CSS = (
+    ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em; text-align: right}"
+    " .d2l-explorer-table caption {text-align: left}"
+)
+PLOT_WIDTH = 330  # CSS pixels of one plot; two sit side by side, or stack on a phone
 
 
 @dataclass
 class RunHistory:
-    """What one training run produced, epoch by epoch."""
+    """What one training run produced, epoch by epoch.
+
+    ``train_loss`` is the mean of the chapter's ``cross_entropy`` over the
+    epoch's batches, which is infinite as soon as one probability rounds to 0;
+    ``test_loss`` is computed from the logits and stays finite unless the
+    parameters themselves overflow, which is what ``diverged_at`` records.
+    """
 
     lr: float
     num_epochs: int
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
-    diverged_at: int | None = None  # the epoch whose loss was nan or inf
+    diverged_at: int | None = None
 
     @property
     def label(self) -> str:
-        """The run's settings in words, for legends: ``"lr 0.1, 10 epochs"``."""
-        return f"lr {self.lr:g}, {self.num_epochs} epochs"
+        """The run's settings in words: ``"lr 0.1, 10 epochs"``."""
+        return f"lr {self.lr:g}, {self.num_epochs} epoch{'s' * (self.num_epochs != 1)}"
 
     @property
     def epochs(self) -> list[int]:
         """The numbers (from 1) of the epochs recorded so far."""
-        return list(range(1, len(self.train_loss) + 1))
+        return list(range(1, len(self.test_acc) + 1))
+
+    def summary(self) -> str:
+        """One sentence on how the run ended."""
+        if not self.test_acc:
+            return f"{self.label}: not started"
+        done = len(self.test_acc)
+        if self.diverged_at is not None:
+            return f"{self.label}: diverged in epoch {done}, the parameters overflowed"
+        text = f"{self.label}: test accuracy {self.test_acc[-1]:.4f} after epoch {done}"
+        infinite = sum(not math.isfinite(v) for v in self.train_loss)
+        if infinite:
+            text += f" (training loss from probabilities infinite in {infinite} of {done} epochs)"
+        return text
 
 
-def _check_run_settings(lr: float, num_epochs: int) -> None:
-    lr_ok = isinstance(lr, numbers.Real) and not isinstance(lr, bool) and math.isfinite(lr)
-    if not lr_ok or lr <= 0:
+def _check_settings(lr: object, num_epochs: object) -> None:
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
         raise ValueError(f"The learning rate must be a positive number, got {lr!r}.")
-    epochs_ok = isinstance(num_epochs, numbers.Integral) and not isinstance(num_epochs, bool)
-    if not epochs_ok or num_epochs < 1:
+    integral = isinstance(num_epochs, numbers.Integral) and not isinstance(num_epochs, bool)
+    if not integral or num_epochs < 1:  # type: ignore[operator]
         raise ValueError(f"The number of epochs must be a positive integer, got {num_epochs!r}.")
 
 
 def record_run(
-    train_epoch: Callable[[float], tuple[float, float]],
-    evaluate: Callable[[], float],
+    run: RunFunction,
     lr: float,
     num_epochs: int,
     on_epoch: Callable[[RunHistory], None] | None = None,
 ) -> RunHistory:
-    """Train for ``num_epochs`` at learning rate ``lr`` and record the curves.
+    """Call ``run(lr, num_epochs)`` and record its figures epoch by epoch.
 
-    Parameters
-    ----------
-    train_epoch
-        Trains one epoch at the given learning rate; returns the mean training
-        loss and accuracy.
-    evaluate
-        Returns the current test accuracy.
-    lr, num_epochs
-        The settings of the run.
-    on_epoch
-        Called with the history after every epoch (to redraw, say).
-
-    A run stops early, with ``diverged_at`` set, at the first epoch whose loss
-    is not finite; NumPy's overflow warnings are silenced meanwhile, since the
-    history already tells what happened.
+    A run stops early, with ``diverged_at`` set, only when it truly diverges:
+    when its test loss, computed from the logits, is no longer finite.  An
+    infinite training loss from probabilities alone does not stop it.  NumPy's
+    overflow and divide warnings are silenced meanwhile: the history says it all.
     """
-    _check_run_settings(lr, num_epochs)
-    history = RunHistory(lr=lr, num_epochs=num_epochs)
+    _check_settings(lr, num_epochs)
+    history = RunHistory(lr=float(lr), num_epochs=int(num_epochs))
     with np.errstate(all="ignore"):
-        for epoch in range(1, num_epochs + 1):
-            train_loss, train_acc = train_epoch(lr)
-            history.train_loss.append(float(train_loss))
-            history.train_acc.append(float(train_acc))
-            history.test_acc.append(float(evaluate()))
-            if not math.isfinite(train_loss):
+        for epoch, figures in enumerate(run(float(lr), int(num_epochs)), start=1):
+            train_loss, train_acc, test_loss, test_acc = map(float, figures)
+            history.train_loss.append(train_loss)
+            history.train_acc.append(train_acc)
+            history.test_loss.append(test_loss)
+            history.test_acc.append(test_acc)
+            if not math.isfinite(test_loss):
                 history.diverged_at = epoch
             if on_epoch is not None:
                 on_epoch(history)
-            if history.diverged_at is not None:
+            if history.diverged_at is not None or epoch == num_epochs:
                 break
     return history
 
 
-_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+# ---------------------------------------------------------------------------- drawing
 
 
-def _figure_png(fig: Figure, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+class _Curves:
+    """Two small figures, loss and accuracy by epoch, rendered as crisp PNGs."""
+
+    def __init__(self, num_epochs: int) -> None:
+        self.figures = [Figure(figsize=(3.3, 2.5), dpi=200) for _ in range(2)]
+        for fig in self.figures:
+            FigureCanvasAgg(fig)
+        self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
+        xlim = (0.5, num_epochs + 0.5)
+        # Losses range from below 0.5 to above 40 at large learning rates: a log scale
+        # shows every run. Matplotlib leaves out infinite values.
+        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", xlim=xlim, yscale="log")
+        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
+        for ax in (self.loss_ax, self.acc_ax):
+            ax.grid(True, alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+
+    def draw(self, runs: Sequence[RunHistory], legend: str | None = None) -> None:
+        """Replace the lines by those of ``runs`` (solid: test, dashed: train)."""
+        for ax in (self.loss_ax, self.acc_ax):
+            for line in list(ax.lines):
+                line.remove()
+        for run, colour in zip(runs, COLOURS, strict=False):
+            self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
+            self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3, label="test")
+            self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour, label="train")
+        if legend == "runs" and runs:
+            self.loss_ax.legend(fontsize=7, loc="upper right")
+        elif legend == "train/test":
+            self.acc_ax.legend(fontsize=8, loc="lower right")
+
+    def html(self, alt: str) -> str:
+        """Both figures as ``<img>`` tags that sit side by side, or stack when narrow."""
+        images = []
+        for fig, what in zip(self.figures, ("Test loss", "Accuracy"), strict=True):
+            fig.tight_layout()
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", metadata={"Software": None})
+            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            images.append(
+                f'<img src="data:image/png;base64,{data}" alt="{html.escape(what + ": " + alt)}"'
+                f' style="width: {PLOT_WIDTH}px; max-width: 100%; height: auto;">'
+            )
+        return f'<div class="d2l-curves">{"".join(images)}</div>'
 
 
-def _img_html(png: bytes, alt: str, width: int) -> str:
-    """An <img> with alt text (an ipywidgets Image cannot carry one)."""
-    data = base64.b64encode(png).decode("ascii")
-    return (
-        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-        f'style="width: {width}px; max-width: 100%; height: auto;">'
-    )
-
-
-#: The top of every loss axis: the curves that matter stay readable below it.
-LOSS_TOP = 2.5
-
-
-def _set_up_curve_axes(
-    loss_ax: Axes, acc_ax: Axes, num_epochs: int, acc_label: str = "accuracy"
-) -> None:
-    """Label and scale a pair of learning-curve axes: training loss, and accuracy."""
-    xlim = (0.5, num_epochs + 0.5)
-    loss_ax.set(xlabel="epoch", ylabel="training loss", xlim=xlim, ylim=(0, LOSS_TOP))
-    acc_ax.set(xlabel="epoch", ylabel=acc_label, xlim=xlim, ylim=(0, 1))
-    for ax in (loss_ax, acc_ax):
-        ax.grid(True, alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _clip_for_plot(values: Sequence[float], cap: float) -> list[float]:
-    # Diverged losses are inf or nan, and huge ones flatten the rest of the curve:
-    # draw anything above the axis' top at its edge.
-    return [min(v, cap) if math.isfinite(v) else cap for v in values]
+# ---------------------------------------------------------------------------- live panel
 
 
 class TrainingPanel(widgets.VBox):
-    """Sliders, buttons and live learning curves around the chapter's training code.
+    """Sliders, a Train button and learning curves that grow epoch by epoch.
 
     Parameters
     ----------
-    train_epoch
-        ``train_epoch(lr)`` trains the chapter's model for one epoch at
-        learning rate ``lr`` and returns ``(train_loss, train_acc)``.
-    evaluate
-        ``evaluate()`` returns the model's current test accuracy.
-    reset
-        ``reset()`` re-initialises the model's parameters.
+    run
+        ``run(lr, num_epochs)``: trains a fresh model and yields
+        ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
     lr, num_epochs
         Initial slider settings.
     runs_kept
         How many recent runs stay on the plot for comparison (1 to 6).
-    background
-        Train in a background thread, so the notebook stays responsive and a
-        click during a run can be ignored (set False to train in the caller's
-        thread, e.g. in scripts).
 
-    The panel is a widget: display it as the last expression of a cell.
+    Training runs in the kernel's thread: while it goes on, the kernel runs
+    nothing else, so no other cell can see a half-trained model.
     """
 
     def __init__(
-        self,
-        *,
-        train_epoch: Callable[[float], tuple[float, float]],
-        evaluate: Callable[[], float],
-        reset: Callable[[], None],
-        lr: float = 0.1,
-        num_epochs: int = 10,
-        runs_kept: int = 4,
-        background: bool = True,
+        self, run: RunFunction, *, lr: float = 0.1, num_epochs: int = 10, runs_kept: int = 4
     ) -> None:
-        _check_run_settings(lr, num_epochs)
-        if not 1 <= runs_kept <= len(_COLOURS):
-            raise ValueError(
-                f"runs_kept must be from 1 to {len(_COLOURS)} (one colour each), got {runs_kept}."
-            )
-        self._train_epoch, self._evaluate, self._reset = train_epoch, evaluate, reset
-        self.runs_kept = runs_kept
-        self.background = background
-        self.runs: list[RunHistory] = []
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
+        _check_settings(lr, num_epochs)
+        if not 1 <= runs_kept <= len(COLOURS):
+            raise ValueError(f"runs_kept must be from 1 to {len(COLOURS)}, got {runs_kept!r}.")
+        self._run, self.runs_kept, self.runs = run, runs_kept, []
+        wide = {"description_width": "initial"}
         self.lr_slider = widgets.FloatLogSlider(
             value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.25,
-            description="learning rate", readout_format=".3g",
-            style={"description_width": "initial"},
+            description="learning rate", readout_format=".3g", style=wide,
         )  # fmt: skip
         self.epochs_slider = widgets.IntSlider(
-            value=num_epochs, min=1, max=MAX_EPOCHS, description="epochs",
-            style={"description_width": "initial"},
-        )  # fmt: skip
-        self.fresh_checkbox = widgets.Checkbox(
-            value=True, description="start each run from fresh weights", indent=False
+            value=num_epochs, min=1, max=MAX_EPOCHS, description="epochs", style=wide
         )
         self.train_button = widgets.Button(
-            description="Train", button_style="primary", tooltip="Train with these settings"
-        )
-        self.reset_button = widgets.Button(description="Reset", tooltip="Re-initialise the weights")
+            description="Train", tooltip="Train a fresh model with these settings",
+            style={"button_color": "#1a5fb4", "text_color": "white"},
+        )  # fmt: skip
+        self.clear_button = widgets.Button(description="Clear runs", tooltip="Forget the runs")
         self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
-        self.status = widgets.HTML(
-            value="Press <b>Train</b> to start (training needs a running Python kernel)."
-        )
+        self.status = widgets.HTML("Press <b>Train</b> to train a fresh model.")
         self.plot = widgets.HTML()
-
-        self.train_button.on_click(lambda _: self.start())
-        self.reset_button.on_click(lambda _: self.reset())
-        self._fig = Figure(figsize=(8, 3), dpi=80)
-        self._canvas = FigureCanvasAgg(self._fig)
-        self._loss_ax, self._acc_ax = self._fig.subplots(1, 2)
-        self._laid_out = False
-        self._current_lines: list[Line2D] = []
-        self._draw_background()
-        self._draw_frame()
+        self.train_button.on_click(lambda _: self.train())
+        self.clear_button.on_click(lambda _: self.clear())
+        self._redraw()
+        flow = widgets.Layout(flex_flow="row wrap", align_items="center")
         super().__init__(
-            children=[
-                widgets.HBox([self.lr_slider, self.epochs_slider]),
-                widgets.HBox([self.train_button, self.reset_button, self.fresh_checkbox]),
-                widgets.HBox([self.progress, self.status]),
+            [
+                widgets.HBox([self.lr_slider, self.epochs_slider], layout=flow),
+                widgets.HBox([self.train_button, self.clear_button, self.progress], layout=flow),
+                self.status,
                 self.plot,
             ]
         )
+        self.add_class("d2l-training-panel")
 
     def __repr__(self) -> str:
         return (
@@ -244,149 +238,48 @@ class TrainingPanel(widgets.VBox):
             f"runs={len(self.runs)})"
         )
 
-    # ------------------------------------------------------------------ state
+    def clear(self) -> None:
+        """Forget the runs shown."""
+        self.runs = []
+        self.status.value = "No runs shown. Press <b>Train</b> to train a fresh model."
+        self._redraw()
 
-    @property
-    def busy(self) -> bool:
-        """Whether a run is going on."""
-        return self._lock.locked()
-
-    def reset(self) -> None:
-        """Re-initialise the weights (ignored during a run)."""
-        if not self._lock.acquire(blocking=False):
-            self.status.value = "A run is going on; Reset is ignored until it ends."
-            return
-        try:
-            self._reset()
-            self.status.value = "The weights are re-initialised."
-        finally:
-            self._lock.release()
-
-    def start(self) -> bool:
-        """Start a run with the sliders' settings; False if one is already going on."""
-        if not self._lock.acquire(blocking=False):
-            self.status.value = "A run is already going on; wait for it to finish."
-            return False
+    def train(self) -> RunHistory:
+        """Train one run with the sliders' settings, redrawing after every epoch."""
         lr, num_epochs = float(self.lr_slider.value), int(self.epochs_slider.value)
-        self.train_button.disabled = True
-        if self.background:
-            self._thread = threading.Thread(target=self._run, args=(lr, num_epochs), daemon=True)
-            self._thread.start()
-        else:
-            self._run(lr, num_epochs)
-        return True
+        self.train_button.disabled = self.clear_button.disabled = True
+        self.runs = [*self.runs, RunHistory(lr, num_epochs)][-self.runs_kept :]
+        self.progress.max, self.progress.value = num_epochs, 0
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the current background run (if any) has finished."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        def show(history: RunHistory) -> None:
+            self.runs[-1] = history
+            self.progress.value = len(history.test_acc)
+            self.status.value = f"Training: epoch {len(history.test_acc)} of {num_epochs}…"
+            self._redraw()
 
-    # ------------------------------------------------------------------ running
-
-    def _run(self, lr: float, num_epochs: int) -> None:
         try:
-            if self.fresh_checkbox.value:
-                self._reset()
-            self.progress.max, self.progress.value = num_epochs, 0
-            self.runs.append(RunHistory(lr=lr, num_epochs=num_epochs))
-            self.runs = self.runs[-self.runs_kept :]
-            self._draw_background()
-
-            def show_epoch(history: RunHistory) -> None:
-                self.runs[-1] = history
-                self.progress.value = len(history.train_loss)
-                self.status.value = f"epoch {len(history.train_loss)} of {num_epochs}"
-                self._draw_frame()
-
-            history = record_run(self._train_epoch, self._evaluate, lr, num_epochs, show_epoch)
-            if history.diverged_at is not None:
-                self.status.value = (
-                    f"<b>Diverged at epoch {history.diverged_at}</b> — the learning rate is "
-                    "too large: the loss became infinite, so the run stopped. Lower the "
-                    "learning rate and train again."
-                )
-            else:
-                self.status.value = (
-                    f"Done: after {num_epochs} epochs at learning rate {lr:g}, "
-                    f"training accuracy {history.train_acc[-1]:.4f}, "
-                    f"test accuracy {history.test_acc[-1]:.4f}."
-                )
+            history = record_run(self._run, lr, num_epochs, show)
         except Exception as err:
             self.status.value = html.escape(f"Training failed: {type(err).__name__}: {err}")
-            if not self.background:
-                raise
-            # In the background thread the panel's status is where the reader looks;
-            # a traceback would land in whichever cell happens to be running.
+            raise
         finally:
-            self.train_button.disabled = False
-            self._lock.release()
+            self.train_button.disabled = self.clear_button.disabled = False
+        self.status.value = html.escape(history.summary()) + "."
+        if history.diverged_at is not None:
+            self.status.value += " Lower the learning rate and train again."
+        return history
 
-    # ------------------------------------------------------------------ drawing
-    #
-    # Redrawing a whole figure costs ~140 ms, more than an epoch. So the axes, the
-    # legend and the finished runs are drawn once per run (the "background"), and
-    # each epoch only the current run's three lines are drawn over a copy of it.
-
-    def _draw_background(self) -> None:
-        """Draw everything but the current run's lines, and keep the picture."""
-        loss_ax, acc_ax = self._loss_ax, self._acc_ax
-        loss_ax.cla()
-        acc_ax.cla()
-        max_epoch = max([self.epochs_slider.value, *(r.num_epochs for r in self.runs)])
-        self._current_lines = []
-        for i, (run, colour) in enumerate(zip(self.runs, _COLOURS, strict=False)):
-            label = run.label + (f" (diverged at {run.diverged_at})" if run.diverged_at else "")
-            lines = [
-                loss_ax.plot([], [], "o-", color=colour, ms=3, label=label)[0],
-                acc_ax.plot([], [], "o-", color=colour, ms=3)[0],
-                acc_ax.plot([], [], "--", color=colour, alpha=0.6)[0],
-            ]
-            self._set_lines(lines, run)
-            if i == len(self.runs) - 1:
-                self._current_lines = lines
-                for line in lines:
-                    line.set_animated(True)  # left out of the background
-        _set_up_curve_axes(loss_ax, acc_ax, max_epoch, "accuracy (solid: test, dashed: train)")
-        if self.runs:
-            loss_ax.legend(fontsize=7, loc="upper right")
-        if not self._laid_out:  # the labels never change, so neither does the layout
-            self._fig.tight_layout()
-            self._laid_out = True
-        self._canvas.draw()
-        self._background = self._canvas.copy_from_bbox(self._fig.bbox)
-
-    @staticmethod
-    def _set_lines(lines: list[Line2D], run: RunHistory) -> None:
-        loss, test, train = lines
-        loss.set_data(run.epochs, _clip_for_plot(run.train_loss, LOSS_TOP))
-        test.set_data(run.epochs, run.test_acc)
-        train.set_data(run.epochs, run.train_acc)
-
-    def _draw_frame(self) -> None:
-        """Show the background with the current run's lines as they are now."""
-        self._canvas.restore_region(self._background)
-        if self.runs and self._current_lines:
-            self._set_lines(self._current_lines, self.runs[-1])
-            for line in self._current_lines:
-                self._fig.draw_artist(line)
-        width, height = self._canvas.get_width_height()
-        picture = PIL.Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        picture.save(buffer, format="PNG", compress_level=1)
-        self.plot.value = _img_html(buffer.getvalue(), self._alt_text(), width=640)
-
-    def _alt_text(self) -> str:
-        described = "; ".join(
-            f"{run.label}: " + (
-                f"stopped at epoch {run.diverged_at}, loss infinite" if run.diverged_at
-                else f"test accuracy {run.test_acc[-1]:.4f} after epoch {len(run.test_acc)}"
-                if run.test_acc else "starting"
-            )
-            for run in self.runs
-        )  # fmt: skip
-        return "Learning curves: training loss (left) and accuracy (right) by epoch. " + (
-            f"Runs shown: {described}." if self.runs else "No run yet."
+    def _redraw(self) -> None:
+        max_epochs = max([self.epochs_slider.value, *(r.num_epochs for r in self.runs)])
+        curves = _Curves(max_epochs)
+        curves.draw(self.runs, legend="runs")
+        described = "; ".join(run.summary() for run in self.runs) or "no run yet"
+        self.plot.value = curves.html(
+            f"learning curves by epoch (solid: test, dashed: train). Runs: {described}."
         )
+
+
+# ---------------------------------------------------------------------------- explorer
 
 
 class ExplorerBox(widgets.VBox):
@@ -396,37 +289,50 @@ class ExplorerBox(widgets.VBox):
     epochs_slider: widgets.SelectionSlider
     figure_stack: widgets.Stack
     table_stack: widgets.Stack
-    links: list[Link]
+    links: list
     runs: list[RunHistory]
 
     def __repr__(self) -> str:
-        runs = getattr(self, "runs", [])
-        lrs = ", ".join(f"{run.lr:g}" for run in runs)
-        return f"ExplorerBox({len(runs)} precomputed runs, learning rates {lrs})"
+        lrs = ", ".join(f"{run.lr:g}" for run in self.runs)
+        return f"ExplorerBox({len(self.runs)} precomputed runs, learning rates {lrs})"
+
+
+def _linked_slider(
+    description: str, options: list[str], index: int, views: list[str]
+) -> tuple[widgets.HBox, widgets.SelectionSlider, widgets.Stack, list]:
+    """A slider whose read-out and view are chosen in the browser, by ``jslink``."""
+    slider = widgets.SelectionSlider(
+        options=options, index=index, description=description, readout=False,
+        style={"description_width": "initial"},
+    )  # fmt: skip
+    readout = widgets.Stack([widgets.HTML(f"<b>{o}</b>") for o in options], selected_index=index)
+    stack = widgets.Stack([widgets.HTML(v) for v in views], selected_index=index)
+    links = [
+        widgets.jslink((slider, "index"), (readout, "selected_index")),
+        widgets.jslink((slider, "index"), (stack, "selected_index")),
+    ]
+    return widgets.HBox([slider, readout]), slider, stack, links
 
 
 def precomputed_explorer(
     runs: Sequence[RunHistory], *, initial_lr: float | None = None
 ) -> ExplorerBox:
-    """A kernel-free explorer of precomputed runs, one per learning rate.
+    """A kernel-free explorer of recorded runs, one per learning rate.
 
-    The learning-rate slider picks which run's learning curves are shown; the
-    epochs slider picks the epoch at which a table compares all the runs.
-    Both sliders are linked to what they show in the browser (``jslink``), so
-    the explorer works in a static HTML page with no kernel.
+    The learning-rate slider picks which run's curves are shown; the epoch
+    slider picks the epoch at which a table compares all the runs.
 
     Parameters
     ----------
     runs
-        One run per learning rate, in increasing order of learning rate, all
-        planned for the same number of epochs (a diverged run may stop early).
+        One run per learning rate, in increasing order, all of the same length.
     initial_lr
         The learning rate shown first (default: the middle run's).
     """
     if not runs:
         raise ValueError("The explorer needs at least one run.")
     lrs = [run.lr for run in runs]
-    if sorted(lrs) != lrs or len(set(lrs)) != len(lrs):
+    if sorted(set(lrs)) != lrs:
         raise ValueError(f"Runs must have distinct, increasing learning rates, got {lrs}.")
     num_epochs = runs[0].num_epochs
     if any(run.num_epochs != num_epochs for run in runs):
@@ -434,82 +340,49 @@ def precomputed_explorer(
     if initial_lr is not None and initial_lr not in lrs:
         raise ValueError(f"initial_lr {initial_lr} is not one of the runs' rates {lrs}.")
     start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
-
-    fig = Figure(figsize=(7, 2.6))
-    loss_ax, acc_ax = fig.subplots(1, 2)
-    _set_up_curve_axes(loss_ax, acc_ax, num_epochs)
-    (loss_line,) = loss_ax.plot([], [], "o-", ms=3)
-    (train_line,) = acc_ax.plot([], [], "s--", ms=3, label="train")
-    (test_line,) = acc_ax.plot([], [], "^-", ms=3, label="test")
-    acc_ax.legend(fontsize=8, loc="lower right")
-    title = fig.suptitle("learning rate", fontsize=10)
-    fig.tight_layout()  # once: only the data and the title change from run to run
+    losses = [v for run in runs for v in run.test_loss if 0 < v < math.inf]
     figures = []
     for run in runs:
-        loss_line.set_data(run.epochs, _clip_for_plot(run.train_loss, LOSS_TOP))
-        train_line.set_data(run.epochs, run.train_acc)
-        test_line.set_data(run.epochs, run.test_acc)
-        text = f"learning rate {run.lr:g}"
-        if run.diverged_at is not None:
-            text += f": loss infinite at epoch {run.diverged_at}, stopped"
-        title.set_text(text)
-        alt = (
-            f"Learning curves at learning rate {run.lr:g}: training loss, training accuracy "
-            f"and test accuracy over {len(run.train_loss)} epochs"
-            + (f", stopped at epoch {run.diverged_at} when the loss became infinite."
-               if run.diverged_at else
-               f", ending at test accuracy {run.test_acc[-1]:.4f}.")
-        )  # fmt: skip
-        figures.append(widgets.HTML(value=_img_html(_figure_png(fig, dpi=72), alt, width=560)))
-    tables = [widgets.HTML(value=_epoch_table(runs, k)) for k in range(1, num_epochs + 1)]
-
-    lr_slider = widgets.SelectionSlider(
-        options=[f"{lr:g}" for lr in lrs], index=start, description="learning rate",
-        style={"description_width": "initial"},
-    )  # fmt: skip
-    epochs_slider = widgets.SelectionSlider(
-        options=[str(k) for k in range(1, num_epochs + 1)], index=num_epochs - 1,
-        description="compare after epoch", style={"description_width": "initial"},
-    )  # fmt: skip
-    figure_stack = widgets.Stack(figures, selected_index=start)
-    table_stack = widgets.Stack(tables, selected_index=num_epochs - 1)
-    explorer = ExplorerBox(
-        [lr_slider, figure_stack, epochs_slider, table_stack],
-        layout=widgets.Layout(max_width="600px"),
+        curves = _Curves(num_epochs)
+        if losses:  # one scale for all runs, so that switching runs compares them
+            curves.loss_ax.set_ylim(min(losses) / 1.2, max(losses) * 1.2)
+        curves.draw([run], legend="train/test")
+        figures.append(curves.html(f"learning curves at learning rate {run.summary()}."))
+    lr_row, lr_slider, figure_stack, lr_links = _linked_slider(
+        "learning rate", [f"{lr:g}" for lr in lrs], start, figures
     )
-    explorer.runs = list(runs)
+    tables = [_epoch_table(runs, epoch) for epoch in range(1, num_epochs + 1)]
+    epoch_row, epochs_slider, table_stack, epoch_links = _linked_slider(
+        "compare after epoch", [str(k) for k in range(1, num_epochs + 1)], num_epochs - 1, tables
+    )
+    explorer = ExplorerBox([lr_row, figure_stack, epoch_row, table_stack])
+    explorer.add_class("d2l-explorer")
+    explorer.runs, explorer.links = list(runs), lr_links + epoch_links
     explorer.lr_slider, explorer.epochs_slider = lr_slider, epochs_slider
     explorer.figure_stack, explorer.table_stack = figure_stack, table_stack
-    # Links made by jslink run in the browser; keep them with the widget.
-    explorer.links = [
-        widgets.jslink((lr_slider, "index"), (figure_stack, "selected_index")),
-        widgets.jslink((epochs_slider, "index"), (table_stack, "selected_index")),
-    ]
     return explorer
+
+
+def _number(value: float) -> str:
+    return f"{value:.4f}" if math.isfinite(value) else "infinite"
 
 
 def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
     """An HTML table of every run's figures after ``epoch``."""
     rows = []
     for run in runs:
-        if epoch > len(run.train_loss):
-            cells = [f"stopped at epoch {run.diverged_at}"] * 3
+        if epoch > len(run.test_acc):
+            cells = [f"diverged in epoch {run.diverged_at}", "", "", ""]
         else:
-            loss, train_acc, test_acc = (
-                run.train_loss[epoch - 1], run.train_acc[epoch - 1], run.test_acc[epoch - 1]
-            )  # fmt: skip
-            cells = [
-                f"{loss:.4f}" if math.isfinite(loss) else "infinite",
-                f"{train_acc:.4f}",
-                f"{test_acc:.4f}",
-            ]
-        cells_html = "".join(f"<td>{c}</td>" for c in cells)
-        rows.append(f"<tr><th scope='row'>{run.lr:g}</th>{cells_html}</tr>")
-    header = "".join(
-        f"<th scope='col'>{name}</th>"
-        for name in ("learning rate", "train loss", "train acc", "test acc")
-    )
+            i = epoch - 1
+            figures = (run.train_loss[i], run.test_loss[i], run.train_acc[i], run.test_acc[i])
+            cells = [_number(v) for v in figures]
+        rows.append(f"<tr><th scope='row'>{run.lr:g}</th>{''.join(f'<td>{c}</td>' for c in cells)}")
+    names = ("learning rate", "train loss (probabilities)", "test loss (logits)", "train acc",
+             "test acc")  # fmt: skip
+    header = "".join(f"<th scope='col'>{name}</th>" for name in names)
     return (
-        f"<p>After epoch {epoch}:</p><table class='explorer-table'>"
-        f"<caption>Every run after epoch {epoch}</caption><tr>{header}</tr>{''.join(rows)}</table>"
+        f"<div style='overflow-x: auto'><style>{TABLE_CSS}</style>"
+        f"<table class='d2l-explorer-table'><caption>All runs after epoch {epoch}</caption>"
+        f"<thead><tr>{header}</tr></thead><tbody>{'</tr>'.join(rows)}</tr></tbody></table></div>"
     )
