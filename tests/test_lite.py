@@ -167,7 +167,11 @@ def wait_until_cells_done(page: Page, timeout: float) -> None:
         if not running and idle:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"cells still running after {timeout:g} s")
+            cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputPrompt", has_text="[*]"))
+            code = cell.first.locator(".jp-InputArea-editor").inner_text() if running else ""
+            raise AssertionError(
+                f"cells still running after {timeout:g} s, this one first:\n{code}"
+            )
         time.sleep(0.25)
 
 
