@@ -56,7 +56,7 @@ vendor/.copied: $(NPM_STAMP) Makefile
 
 assets: vendor/.copied
 
-# The chapter in the reader's browser (README.md, "Run it in your browser"): a JupyterLite
+# The chapter in the reader's browser (README.md, "The chapter in your browser"): a JupyterLite
 # site whose Python is Pyodide, with d2lutil and the data, all checked and served from the
 # book. lite/build.py writes it to vendor/lite-site/lite/, which _config.yml's
 # html_extra_path turns into _build/html/lite/. Rebuilt only when one of its inputs changes.
