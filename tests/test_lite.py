@@ -192,6 +192,8 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
         try:
             # The launch button on the chapter page names the in-browser notebook.
             page.goto(f"{server.url}{CHAPTER}.html", wait_until="load")
+            with contextlib.suppress(Error):  # let it settle: leaving it aborts what is pending
+                page.wait_for_load_state("networkidle", timeout=10_000)
             link = page.locator("a[href*='lite/notebooks/index.html']")
             assert link.count() == 1, "no JupyterLite launch link on the chapter page"
             href = link.get_attribute("href")
