@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -96,3 +97,15 @@ def test_the_site_settings_keep_python_on_the_site() -> None:
     env = kernel["loadPyodideOptions"]["env"]
     assert env == {"FASHION_MNIST_DIR": "/lib/python3.12/site-packages/d2lutil_fashion_mnist"}
     assert json.dumps(settings)  # written as JSON
+
+
+def pins(path: Path) -> dict[str, str]:
+    found = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", path.read_text(), re.MULTILINE)
+    return {build.canonical(name): version for name, version in found}
+
+
+def test_the_browser_gets_the_versions_the_kernel_gets() -> None:
+    """comm, ipywidgets and platformdirs: the same versions in the browser as in Binder."""
+    lite, native = pins(ROOT / "lite/requirements-lite.txt"), pins(ROOT / "requirements.txt")
+    for name in build.PYPI_WHEELS:
+        assert lite[name] == native[name], f"{name}: {lite[name]} in the browser, {native[name]}"
