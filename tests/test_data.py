@@ -1,14 +1,12 @@
-"""The Fashion-MNIST data layer, against the real files and a real HTTP server."""
+"""The data layer against the real files: loading, batches, the search order, bad files, CLI."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,36 +15,59 @@ import pytest
 from d2lutil import data
 
 FILE_NAMES = data.FILE_NAMES
-NO_SYSTEM: tuple[str, ...] = ()
 
 
 def copy_data(src: Path, dst: Path, *, decompress: bool = False) -> Path:
     """Copy the four files into ``dst`` (gzipped as they are, or decompressed)."""
     dst.mkdir(parents=True, exist_ok=True)
     for name in FILE_NAMES:
+        content = (src / name).read_bytes()
         if decompress:
-            (dst / name[:-3]).write_bytes(gzip.decompress((src / name).read_bytes()))
+            (dst / name[:-3]).write_bytes(gzip.decompress(content))
         else:
-            (dst / name).write_bytes((src / name).read_bytes())
+            (dst / name).write_bytes(content)
     return dst
 
 
-def data_like_files(folder: Path) -> list[Path]:
-    """Files in ``folder`` (recursively) that carry one of the data file names."""
-    stems = {name[:-3] for name in FILE_NAMES}
-    return [p for p in folder.rglob("*") if p.is_file() and p.name.removesuffix(".gz") in stems]
+def damage(folder: Path, name: str, how: str) -> Path:
+    """Damage ``folder/name`` (a gzipped IDX file) in one of several ways."""
+    path = folder / name
+    raw = path.read_bytes()
+    content = gzip.decompress(raw)
+    if how == "corrupt-gzip":
+        middle = len(raw) // 2
+        path.write_bytes(raw[:middle] + b"\xff" * 32 + raw[middle + 32 :])
+    elif how == "truncated-gzip":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif how == "truncated-content":
+        path.write_bytes(gzip.compress(content[: len(content) - 784], compresslevel=1))
+    elif how == "wrong-magic":
+        path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + content[4:], compresslevel=1))
+    elif how == "wrong-hash":
+        path.write_bytes(gzip.compress(content[:-1] + bytes([content[-1] ^ 0xFF]), compresslevel=1))
+    else:
+        raise AssertionError(how)
+    return path
 
 
-def cache_folder() -> Path:
-    return Path(os.environ[data.CACHE_DIR_ENV])
+def run_cli(*args: str | bytes, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "d2lutil.data", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
-# --------------------------------------------------------------------------- loading
+# --------------------------------------------------------------------------- batches
 
 
-def test_batches_from_the_system_copy_have_d2l_shapes(real_data_dir: Path) -> None:
+def test_batches_have_d2l_shapes_and_counts(real_data_dir: Path) -> None:
     train_iter, test_iter = data.load_data_fashion_mnist(256, seed=0, data_dir=real_data_dir)
     assert (len(train_iter), len(test_iter)) == (235, 40)
+    assert train_iter.batch_size == 256 and train_iter.images.shape == (60000, 28, 28)
+    assert train_iter.images.dtype == np.uint8 and train_iter.y.dtype == np.int64
     X, y = next(iter(train_iter))
     assert X.shape == (256, 1, 28, 28) and X.dtype == np.float32
     assert y.shape == (256,) and y.dtype == np.int64
@@ -56,52 +77,30 @@ def test_batches_from_the_system_copy_have_d2l_shapes(real_data_dir: Path) -> No
     assert sum(len(y) for _, y in train_iter) == 60000
 
 
-def test_full_arrays_are_reachable(real_data_dir: Path) -> None:
+def test_batches_serve_the_full_arrays_values(real_data_dir: Path) -> None:
     train_iter, test_iter = data.load_data_fashion_mnist(1000, data_dir=real_data_dir)
     assert train_iter.X.shape == (60000, 1, 28, 28) and train_iter.X.dtype == np.float32
-    assert test_iter.y.shape == (10000,) and test_iter.y.dtype == np.int64
     assert np.bincount(train_iter.y).tolist() == [6000] * 10
-    # The batches serve exactly the full arrays' values, in order for the test set.
     X0, y0 = next(iter(test_iter))
     np.testing.assert_array_equal(X0, test_iter.X[:1000])
+    np.testing.assert_array_equal(X0, test_iter.images[:1000, None] * np.float32(1 / 255))
     np.testing.assert_array_equal(y0, test_iter.y[:1000])
 
 
 def test_training_order_is_seeded_and_new_every_epoch(real_data_dir: Path) -> None:
-    first_labels = lambda it: np.concatenate([y for _, y in it])[:50]  # noqa: E731
     a, _ = data.load_data_fashion_mnist(256, seed=7, data_dir=real_data_dir)
     b, _ = data.load_data_fashion_mnist(256, seed=7, data_dir=real_data_dir)
-    epoch1_a, epoch1_b = first_labels(a), first_labels(b)
-    np.testing.assert_array_equal(epoch1_a, epoch1_b)
-    assert not np.array_equal(first_labels(a), epoch1_a)
-    assert sorted(np.concatenate([y for _, y in a]).tolist()) == sorted(a.y.tolist())
+    epoch1_a = np.concatenate([y for _, y in a])
+    np.testing.assert_array_equal(epoch1_a, np.concatenate([y for _, y in b]))
+    # The order is rng.permutation(n), drawn afresh for each epoch.
+    rng = np.random.default_rng(7)
+    np.testing.assert_array_equal(epoch1_a, a.y[rng.permutation(60000)])
+    np.testing.assert_array_equal(np.concatenate([y for _, y in a]), a.y[rng.permutation(60000)])
 
 
 def test_test_order_is_storage_order(real_data_dir: Path) -> None:
     _, test_iter = data.load_data_fashion_mnist(256, data_dir=real_data_dir)
-    labels = np.concatenate([y for _, y in test_iter])
-    np.testing.assert_array_equal(labels, test_iter.y)
-    np.testing.assert_array_equal(labels, np.concatenate([y for _, y in test_iter]))
-
-
-@pytest.mark.parametrize("bad", [0, -3, 2.5, "256", None, True, 256.0])
-def test_batch_size_must_be_a_positive_integer(bad: object, real_data_dir: Path) -> None:
-    with pytest.raises(ValueError, match="batch_size"):
-        data.load_data_fashion_mnist(bad, data_dir=real_data_dir)  # type: ignore[arg-type]
-
-
-def test_bad_arrays_or_seed_are_refused_clearly(real_data_dir: Path) -> None:
-    images = np.zeros((4, 28, 28), dtype=np.uint8)
-    with pytest.raises(ValueError, match="uint8 array shaped"):
-        data.MinibatchIterable(images.reshape(4, -1), [0, 1, 2, 3], 2)
-    with pytest.raises(ValueError, match="uint8 array shaped"):
-        data.MinibatchIterable(images.astype(np.float32), [0, 1, 2, 3], 2)
-    with pytest.raises(ValueError, match="4 integers, one per image"):
-        data.MinibatchIterable(images, [0, 1, 2], 2)
-    batches = data.MinibatchIterable(images, [0, 1, 2, 3], 3)  # plain lists are fine
-    assert [len(y) for _, y in batches] == [3, 1]
-    with pytest.raises(ValueError, match="seed must be"):
-        data.load_data_fashion_mnist(256, seed="abc", data_dir=real_data_dir)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(np.concatenate([y for _, y in test_iter]), test_iter.y)
 
 
 def test_text_labels() -> None:
@@ -112,6 +111,64 @@ def test_text_labels() -> None:
             data.get_fashion_mnist_labels(bad)
 
 
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "256", None, True, 256.0])
+def test_bad_batch_size_is_refused_before_loading(bad: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        data.load_data_fashion_mnist(bad, data_dir=tmp_path / "nowhere")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", ["x", 1.5, True, [1]])
+def test_bad_seed_is_refused_before_loading(seed: object, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        data.load_data_fashion_mnist(256, seed=seed, data_dir=tmp_path / "nowhere")  # type: ignore[arg-type]
+
+
+def test_bad_arrays_or_rng_are_refused_at_construction() -> None:
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    with pytest.raises(ValueError, match="uint8 array shaped"):
+        data.MinibatchIterable(images.reshape(4, -1), [0, 1, 2, 3], 2)
+    with pytest.raises(ValueError, match="uint8 array shaped"):
+        data.MinibatchIterable(images.astype(np.float32), [0, 1, 2, 3], 2)
+    with pytest.raises(ValueError, match="4 integers, one per image"):
+        data.MinibatchIterable(images, [0, 1, 2], 2)
+    with pytest.raises(ValueError, match="rng"):
+        data.MinibatchIterable(images, [0, 1, 2, 3], 2, shuffle=True, rng=42)  # type: ignore[arg-type]
+    batches = data.MinibatchIterable(images, [0, 1, 2, 3], 3)  # plain lists are fine
+    assert [len(y) for _, y in batches] == [3, 1]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: data.load_fashion_mnist(mirrors="http://127.0.0.1:9/"), "mirrors must be a list"),
+        (lambda: data.fetch_fashion_mnist(mirrors="http://127.0.0.1:9/"), "mirrors must be a list"),
+        (lambda: data.load_fashion_mnist(mirrors=["ftp://x/"]), "http"),
+        (lambda: data.fetch_fashion_mnist(retries=-5), "retries"),
+        (lambda: data.fetch_fashion_mnist(retries=1.5), "retries"),
+        (lambda: data.load_fashion_mnist(cache=""), "cache must be a folder"),
+        (lambda: data.fetch_fashion_mnist(cache=""), "cache must be a folder"),
+        (lambda: data.load_fashion_mnist(""), "data_dir must be a folder"),
+        (lambda: data.load_fashion_mnist(data_dir=3), "data_dir must be a folder"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_work(
+    call, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing may appear here, nor in the cache
+    with pytest.raises(ValueError, match=message):
+        call()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_mirrors_from_the_environment_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(data.MIRRORS_ENV, "file:///etc/")
+    with pytest.raises(ValueError, match="mirrors"):
+        data.fetch_fashion_mnist()
+
+
 # --------------------------------------------------------------------------- finding
 
 
@@ -120,22 +177,24 @@ def test_search_order_explicit_then_env_then_cache_then_system(
 ) -> None:
     explicit = copy_data(real_data_dir, tmp_path / "explicit")
     env_dir = copy_data(real_data_dir, tmp_path / "env")
-    cached = copy_data(real_data_dir, cache_folder() / "fashion-mnist")
-    system = (str(real_data_dir),)
+    cached = copy_data(real_data_dir, data.cache_dir() / "fashion-mnist")
+    monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", (str(real_data_dir),))
 
-    def origin(**kwargs: object) -> tuple[str, Path]:
-        paths, how = data.find_fashion_mnist(system_dirs=system, **kwargs)  # type: ignore[misc]
+    def origin(*args: object) -> tuple[str, Path]:
+        paths, how = data.find_fashion_mnist(*args)  # type: ignore[misc]
         return how, paths["train_images"].parent
 
     monkeypatch.setenv(data.DATA_DIR_ENV, str(env_dir))
-    assert origin(data_dir=explicit) == ("data_dir argument", explicit)
+    assert origin(explicit) == ("data_dir argument", explicit)
     assert origin() == (f"${data.DATA_DIR_ENV}", env_dir)
     monkeypatch.delenv(data.DATA_DIR_ENV)
     assert origin() == ("user cache", cached)
+    assert data.load_fashion_mnist().origin == "user cache"
     for path in cached.iterdir():
         path.unlink()
     assert origin() == ("system copy", real_data_dir)
-    assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is None
+    monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", ())
+    assert data.find_fashion_mnist() is None
 
 
 def test_explicit_folder_lacking_files_is_an_error_not_skipped(
@@ -143,7 +202,7 @@ def test_explicit_folder_lacking_files_is_an_error_not_skipped(
 ) -> None:
     partial = copy_data(real_data_dir, tmp_path / "partial")
     (partial / "t10k-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(data.DataNotFoundError, match=r"t10k-labels-idx1-ubyte\.gz"):
+    with pytest.raises(data.DataError, match=r"lacks:? t10k-labels-idx1-ubyte\.gz"):
         data.load_fashion_mnist(partial)
 
 
@@ -151,258 +210,48 @@ def test_env_folder_lacking_files_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "nowhere"))
-    with pytest.raises(data.DataNotFoundError, match=data.DATA_DIR_ENV):
+    with pytest.raises(data.DataError, match=data.DATA_DIR_ENV):
         data.load_fashion_mnist()
 
 
 def test_decompressed_and_recompressed_copies_are_accepted(
     real_data_dir: Path, tmp_path: Path
 ) -> None:
-    reference = data.load_fashion_mnist(real_data_dir, use_array_cache=False)
-    plain = data.load_fashion_mnist(
-        copy_data(real_data_dir, tmp_path / "plain", decompress=True), use_array_cache=False
-    )
+    reference = data.load_fashion_mnist(real_data_dir)
+    plain = data.load_fashion_mnist(copy_data(real_data_dir, tmp_path / "plain", decompress=True))
     recompressed_dir = tmp_path / "recompressed"
     recompressed_dir.mkdir()
-    for name in FILE_NAMES:  # different gzip header and level: other bytes, same content
+    for name in FILE_NAMES:  # a different gzip header and level: other bytes, same content
         content = gzip.decompress((real_data_dir / name).read_bytes())
-        (recompressed_dir / name).write_bytes(gzip.compress(content, compresslevel=1, mtime=0))
-    recompressed = data.load_fashion_mnist(recompressed_dir, use_array_cache=False)
+        (recompressed_dir / name).write_bytes(gzip.compress(content, compresslevel=0, mtime=0))
+    recompressed = data.load_fashion_mnist(recompressed_dir)
     for copy in (plain, recompressed):
         np.testing.assert_array_equal(copy.train_images, reference.train_images)
         np.testing.assert_array_equal(copy.test_labels, reference.test_labels)
 
 
-# --------------------------------------------------------------------------- bad files
-
-
-def damage(folder: Path, name: str, how: str) -> Path:
-    path = folder / name
-    content = gzip.decompress(path.read_bytes())
-    if how == "corrupt-gzip":
-        raw = bytearray(path.read_bytes())
-        raw[len(raw) // 2 : len(raw) // 2 + 32] = b"\xff" * 32
-        path.write_bytes(bytes(raw))
-    elif how == "truncated-gzip":
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    elif how == "truncated-content":
-        path.write_bytes(gzip.compress(content[: len(content) - 784], compresslevel=1))
-    elif how == "wrong-magic":
-        path.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + content[4:], compresslevel=1))
-    elif how == "wrong-hash":
-        altered = bytearray(content)
-        altered[-1] ^= 0xFF  # one pixel of the last image
-        path.write_bytes(gzip.compress(bytes(altered), compresslevel=1))
-    else:
-        raise AssertionError(how)
-    return path
-
-
 @pytest.mark.parametrize(
     ("how", "message"),
     [
-        ("corrupt-gzip", "gzip|SHA-256"),
+        ("corrupt-gzip", "gzip|SHA-256|inflates to more"),
         ("truncated-gzip", "truncated"),
         ("truncated-content", "data bytes"),
         ("wrong-magic", "magic number"),
         ("wrong-hash", "SHA-256"),
     ],
 )
-def test_damaged_file_is_rejected_by_name_and_never_cached(
+def test_damaged_file_in_an_explicit_folder_is_rejected_by_name(
     how: str, message: str, real_data_dir: Path, tmp_path: Path
 ) -> None:
     folder = copy_data(real_data_dir, tmp_path / "copy")
     bad = damage(folder, "train-images-idx3-ubyte.gz", how)
-    with pytest.raises(data.CorruptDataError, match=message) as raised:
+    with pytest.raises(data.DataError, match=message) as raised:
         data.load_fashion_mnist(folder)
     assert str(bad) in str(raised.value)
-    cached = list((cache_folder() / "arrays").glob("train-images*"))
-    assert cached == []
-
-
-def test_damaged_file_in_the_cache_is_reported_not_used(
-    real_data_dir: Path, tmp_path: Path
-) -> None:
-    folder = copy_data(real_data_dir, cache_folder() / "fashion-mnist")
-    bad = damage(folder, "t10k-labels-idx1-ubyte.gz", "wrong-hash")
-    with pytest.raises(data.CorruptDataError, match="t10k-labels") as raised:
-        data.load_fashion_mnist(system_dirs=NO_SYSTEM)
-    assert str(bad) in str(raised.value)
-
-
-# --------------------------------------------------------------------------- array cache
-
-
-def test_warm_load_comes_from_verified_arrays(real_data_dir: Path) -> None:
-    cold = data.load_fashion_mnist(real_data_dir)
-    cached = sorted((cache_folder() / "arrays").glob("*.npy"))
-    assert len(cached) == 4
-    warm = data.load_fashion_mnist(real_data_dir)
-    np.testing.assert_array_equal(warm.train_images, cold.train_images)
-    # A tampered array is not trusted: it is rebuilt from the source file.
-    train_npy = next(p for p in cached if p.name.startswith("train-images"))
-    array = np.load(train_npy)
-    array[0, 0, 0] ^= 1
-    np.save(train_npy, array)
-    again = data.load_fashion_mnist(real_data_dir)
-    np.testing.assert_array_equal(again.train_images, cold.train_images)
-    assert np.array_equal(np.load(train_npy), cold.train_images)
-
-
-def test_array_cache_without_a_valid_stamp_is_hashed_again(real_data_dir: Path) -> None:
-    data.load_fashion_mnist(real_data_dir)
-    arrays = cache_folder() / "arrays"
-    stamps = sorted(arrays.glob("*.verified.json"))
-    assert len(stamps) == 4
-    train_npy = next(arrays.glob("train-images*.npy"))
-    stamp = train_npy.with_suffix(".verified.json")
-    # A lost stamp costs one hash, and the stamp comes back.
-    stamp.unlink()
-    data.load_fashion_mnist(real_data_dir)
-    assert stamp.is_file()
-    # Damage that keeps the file's size but changes its time is caught by the hash.
-    with open(train_npy, "r+b") as file:
-        file.seek(-1, os.SEEK_END)
-        last = file.read(1)
-        file.seek(-1, os.SEEK_END)
-        file.write(bytes([last[0] ^ 0xFF]))
-    os.utime(train_npy, ns=(train_npy.stat().st_atime_ns, train_npy.stat().st_mtime_ns + 10**9))
-    warm = data.load_fashion_mnist(real_data_dir)
-    assert warm.train_images[-1, -1, -1] == last[0]  # rebuilt from the source file
-
-
-def test_changed_source_file_is_verified_again(real_data_dir: Path, tmp_path: Path) -> None:
-    folder = copy_data(real_data_dir, tmp_path / "copy")
-    data.load_fashion_mnist(folder)
-    damage(folder, "train-labels-idx1-ubyte.gz", "wrong-hash")
-    with pytest.raises(data.CorruptDataError, match="train-labels"):
-        data.load_fashion_mnist(folder)
-
-
-def test_unwritable_array_cache_falls_back_with_a_warning(
-    real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv(data.CACHE_DIR_ENV, str(blocker / "cache"))
-    with pytest.warns(UserWarning, match=data.CACHE_DIR_ENV):
-        loaded = data.load_fashion_mnist(real_data_dir)
-    assert loaded.train_images.shape == (60000, 28, 28)
-
-
-# --------------------------------------------------------------------------- download
-
-
-def test_download_from_a_local_mirror_then_served_from_cache(file_server) -> None:
-    train_iter, test_iter = data.load_data_fashion_mnist(
-        256, mirrors=[file_server.url("good")], system_dirs=NO_SYSTEM
-    )
-    assert (len(train_iter), len(test_iter)) == (235, 40)
-    assert next(iter(train_iter))[0].shape == (256, 1, 28, 28)
-    stored = sorted(p.name for p in (cache_folder() / "fashion-mnist").iterdir())
-    assert stored == sorted(FILE_NAMES)
-    before = sum(file_server.requests.values())
-    again = data.load_fashion_mnist(mirrors=[file_server.url("good")], system_dirs=NO_SYSTEM)
-    assert again.origin == "user cache"
-    assert sum(file_server.requests.values()) == before
-
-
-def test_mirrors_are_tried_in_order(file_server, capsys: pytest.CaptureFixture[str]) -> None:
-    mirrors = [file_server.url("missing"), file_server.url("error"), file_server.url("good")]
-    data.fetch_fashion_mnist(mirrors=mirrors, retries=0, progressbar=False)
-    err = capsys.readouterr().err
-    assert file_server.url("missing") in err and file_server.url("error") in err
-    assert len(data.find_fashion_mnist(system_dirs=NO_SYSTEM)[0]) == 4
-
-
-def test_a_failed_request_is_retried(file_server) -> None:
-    name = "t10k-labels-idx1-ubyte.gz"
-    paths = data.fetch_fashion_mnist(
-        mirrors=[file_server.url("flaky")], retries=1, progressbar=False
-    )
-    assert file_server.requests[f"/flaky/{name}"] == 2
-    assert paths["test_labels"].name == name
-
-
-@pytest.mark.parametrize("behaviour", ["corrupt", "cut", "missing", "error"])
-def test_bad_download_leaves_nothing_that_looks_like_data(behaviour: str, file_server) -> None:
-    with pytest.raises(data.DataNotFoundError) as raised:
-        data.load_fashion_mnist(
-            mirrors=[file_server.url(behaviour)], system_dirs=NO_SYSTEM
-        ) if behaviour != "error" else data.fetch_fashion_mnist(
-            mirrors=[file_server.url(behaviour)], retries=0, progressbar=False
-        )
-    assert file_server.url(behaviour) in str(raised.value)
-    assert data_like_files(cache_folder()) == []
-    assert list((cache_folder() / "fashion-mnist").iterdir()) == []  # no staging left behind
-
-
-def test_no_data_and_no_network_names_the_three_ways(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
-        probe.bind(("127.0.0.1", 0))
-        closed_port = f"http://127.0.0.1:{probe.getsockname()[1]}/"
-    with pytest.raises(data.DataNotFoundError) as raised:
-        data.load_data_fashion_mnist(256, mirrors=[closed_port], system_dirs=NO_SYSTEM)
-    message = str(raised.value)
-    assert "python -m d2lutil.data fetch" in message
-    assert "apt-get install dataset-fashion-mnist" in message
-    assert data.DATA_DIR_ENV in message and closed_port in message
-    with pytest.raises(data.DataNotFoundError, match="disabled"):
-        data.load_fashion_mnist(download=False, system_dirs=NO_SYSTEM)
-
-
-def test_unwritable_cache_folder_stops_a_download_with_advice(tmp_path: Path, file_server) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    with pytest.raises(data.DataError, match=data.CACHE_DIR_ENV):
-        data.fetch_fashion_mnist(cache=blocker / "cache", mirrors=[file_server.url("good")])
-
-
-def test_interrupted_download_leaves_nothing_that_looks_like_data(file_server) -> None:
-    # A child process is killed while the server is halfway through sending a file.
-    file_server.sending.clear()
-    file_server.release.clear()
-    code = (
-        "from d2lutil import data\n"
-        f"data.fetch_fashion_mnist(mirrors=[{file_server.url('slow')!r}], progressbar=False)\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", code])
-    try:
-        assert file_server.sending.wait(60), "the download never started"
-        target = cache_folder() / "fashion-mnist"
-        deadline = time.monotonic() + 10
-        while not any(p.stat().st_size for p in target.glob(".download-*/*") if p.is_file()):
-            assert time.monotonic() < deadline, "no partial file appeared"
-            time.sleep(0.02)
-        child.kill()
-        child.wait(30)
-    finally:
-        file_server.release.set()
-    partial = [p for p in target.rglob("*") if p.is_file()]
-    assert partial and all(p.parent.name.startswith(".download-") for p in partial)
-    assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is None
-    # The next download completes beside the killed one's folder, which is cleared
-    # once it is old enough that no live download can be using it.
-    data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
-    assert data.find_fashion_mnist(system_dirs=NO_SYSTEM) is not None
-    (leftover,) = {p.parent for p in partial}
-    assert leftover.exists()
-    os.utime(leftover, (0, 0))
-    data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
-    assert not leftover.exists()
+    assert not data.cache_dir().exists()  # nothing was cached or downloaded
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "d2lutil.data", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
 
 
 def test_cli_where_verify_and_fetch(real_data_dir: Path, file_server) -> None:
@@ -411,6 +260,10 @@ def test_cli_where_verify_and_fetch(real_data_dir: Path, file_server) -> None:
     report = json.loads(where.stdout)
     assert report["origin"] == "data_dir argument"
     assert Path(report["files"]["train_images"]).parent == real_data_dir
+    assert len(report["search_order"]) >= 4
+
+    text = run_cli("where")
+    assert "search order:" in text.stdout and "user cache" in text.stdout
 
     verify = run_cli("--data-dir", str(real_data_dir), "verify")
     assert verify.returncode == 0, verify.stderr
@@ -428,3 +281,4 @@ def test_cli_reports_damage_with_the_file_name(real_data_dir: Path, tmp_path: Pa
     verify = run_cli("--data-dir", str(folder), "verify")
     assert verify.returncode == 2
     assert str(bad) in verify.stderr and "magic number" in verify.stderr
+    assert verify.stdout.count("  ok  ") == 3  # the other three are checked too

@@ -1,7 +1,85 @@
-"""``python -m d2lutil.data``: get, check and locate the Fashion-MNIST data."""
+"""``python -m d2lutil.data fetch|verify|where``: get, check and locate the data."""
 
+import argparse
+import json
+import os
 import sys
 
-from d2lutil.data import main
+from d2lutil import data
+from d2lutil.data.idx import read_idx
+from d2lutil.data.sources import FILES
 
-sys.exit(main())
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command: exit status 0 if it succeeded, 1 if no data was found, 2 on an error."""
+    parser = argparse.ArgumentParser(
+        "python -m d2lutil.data", description="Get, check and locate the data."
+    )
+    parser.add_argument("--data-dir", help="a folder that holds the four files")
+    parser.add_argument("--cache", help=f"the cache folder (default: ${data.CACHE_DIR_ENV})")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch = commands.add_parser("fetch", help="find or download the data, and verify it")
+    fetch.add_argument("--quiet", action="store_true", help="no progress bar")
+    commands.add_parser("verify", help="check every file's header and SHA-256")
+    where = commands.add_parser("where", help="show where the data is, and the search order")
+    where.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # folder names need not be valid UTF-8
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        return {"fetch": _fetch, "verify": _verify, "where": _where}[args.command](args)
+    except (data.DataError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    if data.find_fashion_mnist(args.data_dir, cache=args.cache) is None:
+        data.fetch_fashion_mnist(cache=args.cache, progressbar=not args.quiet)
+    got = data.load_fashion_mnist(args.data_dir, cache=args.cache)  # verifies, repairs the cache
+    print(f"verified: {len(got.train_labels)} training and {len(got.test_labels)} test images")
+    print(f"in {got.paths['train_images'].parent} ({got.origin})")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    paths, origin = data.find_fashion_mnist(args.data_dir, cache=args.cache) or ({}, "")
+    if not paths:
+        raise data.DataError(data.no_data_message(args.cache, ["verify looks, never downloads"]))
+    print(f"Checking the copy found by the {origin} rule:")
+    failed = 0
+    for spec in FILES:
+        try:
+            read_idx(paths[spec.key], spec)
+            print(f"  ok  {paths[spec.key]}  {spec.shape}")
+        except data.DataError as err:
+            failed += 1
+            print(f"  FAILED  {err}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _where(args: argparse.Namespace) -> int:
+    paths, origin = data.find_fashion_mnist(args.data_dir, cache=args.cache) or ({}, None)
+    files = {key: str(path) for key, path in paths.items()}
+    order = [
+        "data_dir argument (--data-dir)",
+        f"${data.DATA_DIR_ENV} = {os.environ.get(data.DATA_DIR_ENV, '(unset)')}",
+        f"user cache: {data.cache_dir(args.cache) / 'fashion-mnist'}",
+        *(f"system copy: {folder}" for folder in data.sources.SYSTEM_DIRS),
+        *(f"download: {url}" for url in data.sources.mirror_list(None)),
+    ]
+    cache = str(data.cache_dir(args.cache))
+    report = {"found": bool(paths), "origin": origin, "files": files or None, "cache_dir": cache}
+    if args.json:
+        print(json.dumps({**report, "search_order": order}, indent=2))
+        return 0 if paths else 1
+    print(
+        f"found: {origin or 'nowhere yet'}", *(f"  {k:13s} {p}" for k, p in files.items()), sep="\n"
+    )
+    print("search order:", *(f"  {i}. {place}" for i, place in enumerate(order, 1)), sep="\n")
+    return 0 if paths else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
