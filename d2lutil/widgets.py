@@ -1,17 +1,11 @@
 """Widgets to try learning rates and numbers of epochs.
 
-Both are driven by a *run function* written in the chapter:
-``run(lr, num_epochs)`` trains a fresh model of its own and yields, after each
-epoch, ``(train_loss, train_acc, test_loss, test_acc)``.  Because each run owns
-its parameters and its random generator, neither widget can change what
-another cell computes.
-
-* :class:`TrainingPanel` retrains live, with sliders and a Train button.  It
-  needs a running Python kernel; it trains in the kernel's own thread (no
-  background thread), so it also runs where threads do not exist.
-* :func:`precomputed_explorer` shows runs recorded while the page was built.
-  Its sliders are linked in the browser (``jslink``), so it keeps working in
-  the static HTML book, where no kernel runs.
+Both show runs of a *run function* written in the chapter: ``run(lr, num_epochs)``
+trains a fresh model of its own (so it cannot change what another cell computes)
+and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
+:class:`TrainingPanel` trains live, in the kernel's own thread (there may be no
+other, as in a browser kernel); :func:`precomputed_explorer` shows recorded runs
+with sliders linked in the browser (``jslink``), so it works without a kernel.
 """
 
 from __future__ import annotations
@@ -32,16 +26,12 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = ["ExplorerBox", "RunHistory", "TrainingPanel", "precomputed_explorer", "record_run"]
 
-#: ``run(lr, num_epochs)`` yields ``(train_loss, train_acc, test_loss, test_acc)`` per epoch.
 RunFunction = Callable[[float, int], Iterable[tuple[float, float, float, float]]]
 
 LR_EXPONENTS = (-3.0, 1.0)  # the panel offers learning rates from 0.001 to 10
 MAX_EPOCHS = 30
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
-TABLE_CSS = (
-    ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em; text-align: right}"
-    " .d2l-explorer-table caption {text-align: left}"
-)
+TABLE_CSS = ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em}"
 PLOT_WIDTH = 330  # CSS pixels of one plot; two sit side by side, or stack on a phone
 
 
@@ -51,8 +41,8 @@ class RunHistory:
 
     ``train_loss`` is the mean of the chapter's ``cross_entropy`` over the
     epoch's batches, which is infinite as soon as one probability rounds to 0;
-    ``test_loss`` is computed from the logits and stays finite unless the
-    parameters themselves overflow, which is what ``diverged_at`` records.
+    ``test_loss`` is computed from the logits and stays finite unless the run
+    truly diverges: ``diverged_at`` records the epoch where it stopped being so.
     """
 
     lr: float
@@ -79,9 +69,9 @@ class RunHistory:
             return f"{self.label}: not started"
         done = len(self.test_acc)
         if self.diverged_at is not None:
-            return f"{self.label}: diverged in epoch {done}, the parameters overflowed"
+            return f"{self.label}: diverged in epoch {done}, the test loss is no longer finite"
         text = f"{self.label}: test accuracy {self.test_acc[-1]:.4f} after epoch {done}"
-        infinite = sum(not math.isfinite(v) for v in self.train_loss)
+        infinite = sum(math.isinf(v) for v in self.train_loss)
         if infinite:
             text += f" (training loss from probabilities infinite in {infinite} of {done} epochs)"
         return text
@@ -137,41 +127,56 @@ class _Curves:
         for fig in self.figures:
             FigureCanvasAgg(fig)
         self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
-        xlim = (0.5, num_epochs + 0.5)
         # Losses range from below 0.5 to above 40 at large learning rates: a log scale
         # shows every run. Matplotlib leaves out infinite values.
-        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", xlim=xlim, yscale="log")
-        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", xlim=xlim, ylim=(0, 1))
+        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", yscale="log")
+        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(True, alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+            ax.set_xlim(0.5, num_epochs + 0.5)
+        self._laid_out = False
 
-    def draw(self, runs: Sequence[RunHistory], legend: str | None = None) -> None:
+    def draw(self, runs: Sequence[RunHistory], legend: bool) -> None:
         """Replace the lines by those of ``runs`` (solid: test, dashed: train)."""
         for ax in (self.loss_ax, self.acc_ax):
-            for line in list(ax.lines):
-                line.remove()
+            for artist in [*ax.lines, *([ax.get_legend()] if ax.get_legend() else [])]:
+                artist.remove()
         for run, colour in zip(runs, COLOURS, strict=False):
             self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
-            self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3, label="test")
-            self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour, label="train")
-        if legend == "runs" and runs:
-            self.loss_ax.legend(fontsize=7, loc="upper right")
-        elif legend == "train/test":
-            self.acc_ax.legend(fontsize=8, loc="lower right")
+            self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3)
+            self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour)
+        if runs:  # fit the losses, unless the caller fixed the scale
+            self.loss_ax.relim()
+            self.loss_ax.autoscale_view(scalex=False)
+        else:
+            self.loss_ax.set_ylim(0.1, 10)
+            self.loss_ax.set_autoscaley_on(True)
+        if legend and runs:
+            self.loss_ax.legend(fontsize=7, loc="best")
+        # Which line is which on the accuracy plot: empty lines in grey, for the legend.
+        styles = [("o-", "test", {"ms": 3}), ("--", "train", {})]
+        keys = [self.acc_ax.plot([], [], fmt, color="0.35", **kw)[0] for fmt, _, kw in styles]
+        self.acc_ax.legend(keys, [name for _, name, _ in styles], fontsize=8, loc="lower right")
 
-    def html(self, alt: str) -> str:
+    def html(self, what: str) -> str:
         """Both figures as ``<img>`` tags that sit side by side, or stack when narrow."""
+        alts = (
+            f"Test loss by epoch, log scale: {what}",
+            f"Accuracy by epoch (solid: test, dashed: train): {what}",
+        )
         images = []
-        for fig, what in zip(self.figures, ("Test loss", "Accuracy"), strict=True):
-            fig.tight_layout()
+        for fig, alt in zip(self.figures, alts, strict=True):
+            if not self._laid_out:  # the labels never change, so neither does the layout
+                fig.tight_layout()
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", metadata={"Software": None})
             data = base64.b64encode(buffer.getvalue()).decode("ascii")
             images.append(
-                f'<img src="data:image/png;base64,{data}" alt="{html.escape(what + ": " + alt)}"'
+                f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"'
                 f' style="width: {PLOT_WIDTH}px; max-width: 100%; height: auto;">'
             )
+        self._laid_out = True
         return f'<div class="d2l-curves">{"".join(images)}</div>'
 
 
@@ -181,24 +186,20 @@ class _Curves:
 class TrainingPanel(widgets.VBox):
     """Sliders, a Train button and learning curves that grow epoch by epoch.
 
-    Parameters
-    ----------
-    run
-        ``run(lr, num_epochs)``: trains a fresh model and yields
-        ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
-    lr, num_epochs
-        Initial slider settings.
-    runs_kept
-        How many recent runs stay on the plot for comparison (1 to 6).
-
-    Training runs in the kernel's thread: while it goes on, the kernel runs
-    nothing else, so no other cell can see a half-trained model.
+    ``run`` is the run function; ``lr`` and ``num_epochs`` set the sliders;
+    the last ``runs_kept`` runs (1 to 6) stay on the plot for comparison.
     """
 
     def __init__(
         self, run: RunFunction, *, lr: float = 0.1, num_epochs: int = 10, runs_kept: int = 4
     ) -> None:
         _check_settings(lr, num_epochs)
+        low, high = 10 ** LR_EXPONENTS[0], 10 ** LR_EXPONENTS[1]
+        if not (low <= lr <= high and num_epochs <= MAX_EPOCHS):  # the sliders would clamp them
+            raise ValueError(
+                f"The panel offers learning rates from {low:g} to {high:g} and up to {MAX_EPOCHS} "
+                f"epochs, got lr={lr!r}, num_epochs={num_epochs!r}."
+            )
         if not 1 <= runs_kept <= len(COLOURS):
             raise ValueError(f"runs_kept must be from 1 to {len(COLOURS)}, got {runs_kept!r}.")
         self._run, self.runs_kept, self.runs = run, runs_kept, []
@@ -218,6 +219,7 @@ class TrainingPanel(widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
         self.status = widgets.HTML("Press <b>Train</b> to train a fresh model.")
         self.plot = widgets.HTML()
+        self._curves = _Curves(MAX_EPOCHS)
         self.train_button.on_click(lambda _: self.train())
         self.clear_button.on_click(lambda _: self.clear())
         self._redraw()
@@ -259,7 +261,7 @@ class TrainingPanel(widgets.VBox):
 
         try:
             history = record_run(self._run, lr, num_epochs, show)
-        except Exception as err:
+        except BaseException as err:  # an interrupt too: the status must not say "Training"
             self.status.value = html.escape(f"Training failed: {type(err).__name__}: {err}")
             raise
         finally:
@@ -271,12 +273,11 @@ class TrainingPanel(widgets.VBox):
 
     def _redraw(self) -> None:
         max_epochs = max([self.epochs_slider.value, *(r.num_epochs for r in self.runs)])
-        curves = _Curves(max_epochs)
-        curves.draw(self.runs, legend="runs")
+        for ax in (self._curves.loss_ax, self._curves.acc_ax):
+            ax.set_xlim(0.5, max_epochs + 0.5)
+        self._curves.draw(self.runs, legend=True)
         described = "; ".join(run.summary() for run in self.runs) or "no run yet"
-        self.plot.value = curves.html(
-            f"learning curves by epoch (solid: test, dashed: train). Runs: {described}."
-        )
+        self.plot.value = self._curves.html(f"{described}.")
 
 
 # ---------------------------------------------------------------------------- explorer
@@ -317,17 +318,11 @@ def _linked_slider(
 def precomputed_explorer(
     runs: Sequence[RunHistory], *, initial_lr: float | None = None
 ) -> ExplorerBox:
-    """A kernel-free explorer of recorded runs, one per learning rate.
+    """A kernel-free explorer of ``runs``, one per learning rate in increasing order.
 
-    The learning-rate slider picks which run's curves are shown; the epoch
-    slider picks the epoch at which a table compares all the runs.
-
-    Parameters
-    ----------
-    runs
-        One run per learning rate, in increasing order, all of the same length.
-    initial_lr
-        The learning rate shown first (default: the middle run's).
+    The learning-rate slider picks the run whose curves are shown (first the one
+    at ``initial_lr``, by default the middle one); the epoch slider picks the
+    epoch after which a table compares all the runs.
     """
     if not runs:
         raise ValueError("The explorer needs at least one run.")
@@ -346,8 +341,8 @@ def precomputed_explorer(
         curves = _Curves(num_epochs)
         if losses:  # one scale for all runs, so that switching runs compares them
             curves.loss_ax.set_ylim(min(losses) / 1.2, max(losses) * 1.2)
-        curves.draw([run], legend="train/test")
-        figures.append(curves.html(f"learning curves at learning rate {run.summary()}."))
+        curves.draw([run], legend=False)
+        figures.append(curves.html(f"{run.summary()}."))
     lr_row, lr_slider, figure_stack, lr_links = _linked_slider(
         "learning rate", [f"{lr:g}" for lr in lrs], start, figures
     )
@@ -364,7 +359,7 @@ def precomputed_explorer(
 
 
 def _number(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) else "infinite"
+    return f"{value:.4f}" if math.isfinite(value) else "infinite" if value > 0 else "not a number"
 
 
 def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
@@ -382,7 +377,7 @@ def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
              "test acc")  # fmt: skip
     header = "".join(f"<th scope='col'>{name}</th>" for name in names)
     return (
-        f"<div style='overflow-x: auto'><style>{TABLE_CSS}</style>"
+        f"<div class='d2l-table-scroll' style='overflow-x: auto'><style>{TABLE_CSS}</style>"
         f"<table class='d2l-explorer-table'><caption>All runs after epoch {epoch}</caption>"
         f"<thead><tr>{header}</tr></thead><tbody>{'</tr>'.join(rows)}</tr></tbody></table></div>"
     )

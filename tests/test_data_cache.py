@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from d2lutil import data
+from d2lutil.data.__main__ import main as cli
 
 FILE_NAMES = data.FILE_NAMES
 
@@ -94,7 +95,7 @@ def test_no_wrong_data_is_served_whatever_happens_to_the_cache(
     elsewhere.mkdir()
     tamper(how, cached(), elsewhere, real_data_dir)
 
-    assert data.main(["verify"]) == 2  # what `python -m d2lutil.data verify` runs
+    assert cli(["verify"]) == 2  # what `python -m d2lutil.data verify` runs
     assert "train-" in capsys.readouterr().err  # it names the file
 
     loaded = data.load_fashion_mnist(mirrors=good)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from d2lutil import data
+from d2lutil.data.__main__ import main as cli
 
 FILE_NAMES = data.FILE_NAMES
 
@@ -275,9 +276,9 @@ def test_a_folder_name_that_is_not_utf8_works(
                            env=os.environ, timeout=60)  # fmt: skip
     assert where.returncode == 0 and b"Traceback" not in where.stderr, where.stderr
     for args in (["where", "--json"], ["verify"], ["fetch"]):  # what `python -m` runs
-        assert data.main(args) == 0, capsys.readouterr()
+        assert cli(args) == 0, capsys.readouterr()
     (odd / "cache" / "fashion-mnist" / "train-labels-idx1-ubyte.gz").write_bytes(b"junk")
-    assert data.main(["verify"]) == 2
+    assert cli(["verify"]) == 2
     assert "train-labels-idx1-ubyte.gz" in capsys.readouterr().err
     reloaded = data.load_fashion_mnist(mirrors=[file_server.url("good")])
     assert np.array_equal(reloaded.train_labels, loaded.train_labels)

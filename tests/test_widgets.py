@@ -80,7 +80,7 @@ def test_a_run_stops_only_when_it_truly_diverges_and_without_warnings(
     assert len(run.test_loss) == run.diverged_at == problem.epochs_trained
     assert not math.isfinite(run.test_loss[-1])
     assert all(math.isfinite(v) for v in run.test_loss[:-1])
-    assert "diverged in epoch" in run.summary()
+    assert "diverged in epoch" in run.summary() and "no longer finite" in run.summary()
 
 
 @pytest.mark.parametrize(
@@ -115,9 +115,7 @@ def test_panel_has_named_controls_and_a_described_plot(problem: LinearProblem) -
         "Clear runs",
     )
     assert panel.plot.value.count('<img src="data:image/png;base64,iVBOR') == 2
-    assert (
-        'alt="Test loss: learning curves' in panel.plot.value and "no run yet" in panel.plot.value
-    )
+    assert 'alt="Test loss by epoch, log scale: no run yet.' in panel.plot.value
     assert repr(panel) == "TrainingPanel(lr=0.1, epochs=10, runs=0)"
 
 
@@ -173,7 +171,7 @@ def test_divergence_is_reported_and_the_panel_stays_usable(problem: LinearProble
         panel.train_button.click()
     run = panel.runs[-1]
     assert run.diverged_at is not None
-    assert f"diverged in epoch {run.diverged_at}, the parameters overflowed" in panel.status.value
+    assert f"diverged in epoch {run.diverged_at}, the test loss is no" in panel.status.value
     assert "Lower the learning rate" in panel.status.value
     panel.lr_slider.value, panel.epochs_slider.value = 0.1, 3
     panel.train_button.click()
@@ -192,9 +190,24 @@ def test_slider_values_out_of_range_are_clamped(problem: LinearProblem) -> None:
 def test_panel_rejects_bad_settings(problem: LinearProblem) -> None:
     with pytest.raises(ValueError, match="learning rate"):
         TrainingPanel(problem.run, lr=-1.0)
+    for lr, epochs in [(100.0, 10), (0.0001, 10), (0.1, 50)]:  # beyond what the sliders offer
+        with pytest.raises(ValueError, match=r"The panel offers learning rates from 0\.001 to 10"):
+            TrainingPanel(problem.run, lr=lr, num_epochs=epochs)
     for bad in (0, 7):
         with pytest.raises(ValueError, match="runs_kept"):
             TrainingPanel(problem.run, runs_kept=bad)
+
+
+def test_an_interrupted_run_says_so_and_releases_the_panel() -> None:
+    def interrupted(lr: float, num_epochs: int) -> Iterator[tuple[float, float, float, float]]:
+        yield 1.0, 0.5, 1.0, 0.5
+        raise KeyboardInterrupt
+
+    panel = TrainingPanel(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        panel.train()
+    assert panel.status.value == "Training failed: KeyboardInterrupt: "
+    assert not panel.train_button.disabled
 
 
 def test_a_failing_run_is_shown_escaped_and_releases_the_panel() -> None:
@@ -228,7 +241,7 @@ def test_explorer_structure_and_links(problem: LinearProblem) -> None:
     figures = [child.value for child in explorer.figure_stack.children]
     assert len(set(figures)) == 4
     assert all(f.count('<img src="data:image/png;base64,') == 2 for f in figures)
-    assert all('alt="Accuracy: learning curves at learning rate lr' in f for f in figures)
+    assert all('alt="Accuracy by epoch (solid: test, dashed: train): lr ' in f for f in figures)
     assert len(explorer.table_stack.children) == 4
     assert explorer.table_stack.selected_index == 3
     pairs = {(link.source, link.target) for link in explorer.links}

@@ -6,8 +6,7 @@ import os
 import sys
 
 from d2lutil import data
-from d2lutil.data.idx import read_idx
-from d2lutil.data.sources import FILES
+from d2lutil.data import sources
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,14 +27,16 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        return {"fetch": _fetch, "verify": _verify, "where": _where}[args.command](args)
+        paths, origin = data.find_fashion_mnist(args.data_dir, cache=args.cache) or ({}, None)
+        run = {"fetch": _fetch, "verify": _verify, "where": _where}[args.command]
+        return run(args, paths, origin)
     except (data.DataError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
 
-def _fetch(args: argparse.Namespace) -> int:
-    if data.find_fashion_mnist(args.data_dir, cache=args.cache) is None:
+def _fetch(args: argparse.Namespace, paths: dict, origin: str | None) -> int:
+    if not paths:
         data.fetch_fashion_mnist(cache=args.cache, progressbar=not args.quiet)
     got = data.load_fashion_mnist(args.data_dir, cache=args.cache)  # verifies, repairs the cache
     print(f"verified: {len(got.train_labels)} training and {len(got.test_labels)} test images")
@@ -43,15 +44,14 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(args: argparse.Namespace) -> int:
-    paths, origin = data.find_fashion_mnist(args.data_dir, cache=args.cache) or ({}, "")
+def _verify(args: argparse.Namespace, paths: dict, origin: str | None) -> int:
     if not paths:
         raise data.DataError(data.no_data_message(args.cache, ["verify looks, never downloads"]))
     print(f"Checking the copy found by the {origin} rule:")
     failed = 0
-    for spec in FILES:
+    for spec in sources.FILES:
         try:
-            read_idx(paths[spec.key], spec)
+            sources.read_idx(paths[spec.key], spec)
             print(f"  ok  {paths[spec.key]}  {spec.shape}")
         except data.DataError as err:
             failed += 1
@@ -59,25 +59,22 @@ def _verify(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
-def _where(args: argparse.Namespace) -> int:
-    paths, origin = data.find_fashion_mnist(args.data_dir, cache=args.cache) or ({}, None)
-    files = {key: str(path) for key, path in paths.items()}
+def _where(args: argparse.Namespace, paths: dict, origin: str | None) -> int:
+    cache = data.cache_dir(args.cache)
     order = [
         "data_dir argument (--data-dir)",
         f"${data.DATA_DIR_ENV} = {os.environ.get(data.DATA_DIR_ENV, '(unset)')}",
-        f"user cache: {data.cache_dir(args.cache) / 'fashion-mnist'}",
-        *(f"system copy: {folder}" for folder in data.sources.SYSTEM_DIRS),
-        *(f"download: {url}" for url in data.sources.mirror_list(None)),
+        f"user cache: {cache / 'fashion-mnist'}",
+        *(f"system copy: {folder}" for folder in sources.SYSTEM_DIRS),
+        *(f"download: {url}" for url in sources.mirror_list(None)),
     ]
-    cache = str(data.cache_dir(args.cache))
-    report = {"found": bool(paths), "origin": origin, "files": files or None, "cache_dir": cache}
+    files = {key: str(path) for key, path in paths.items()}
     if args.json:
-        print(json.dumps({**report, "search_order": order}, indent=2))
-        return 0 if paths else 1
-    print(
-        f"found: {origin or 'nowhere yet'}", *(f"  {k:13s} {p}" for k, p in files.items()), sep="\n"
-    )
-    print("search order:", *(f"  {i}. {place}" for i, place in enumerate(order, 1)), sep="\n")
+        report = {"found": bool(paths), "origin": origin, "files": files or None}
+        print(json.dumps({**report, "cache_dir": str(cache), "search_order": order}, indent=2))
+    else:
+        found = [f"found: {origin or 'nowhere yet'}", *(f"  {k:13s} {p}" for k, p in files.items())]
+        print(*found, "search order:", *(f"  {i}. {p}" for i, p in enumerate(order, 1)), sep="\n")
     return 0 if paths else 1
 
 

@@ -1,17 +1,21 @@
 """Filling the cache folder: mirrors in order, downloads bounded in size and time, a lock."""
 
+from __future__ import annotations
+
 import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from .idx import max_size, read_idx
+if TYPE_CHECKING:  # imported when downloading: a browser's Python has no sockets, nor requests
+    import requests
 
 from .sources import (  # isort: skip
-    CACHE_DIR_ENV, FILES, DataError, IdxFile, PathArg, cache_dir, mirror_list, no_data_message,
-    tell,
+    CACHE_DIR_ENV, FILES, DataError, IdxFile, PathArg, cache_dir, check, is_integer, max_size,
+    mirror_list, no_data_message, read_idx, tell,
 )  # fmt: skip
 
 CONNECT_TIMEOUT = 10.0  #: seconds for a mirror to accept the connection
@@ -27,20 +31,17 @@ def fetch_fashion_mnist(
 ) -> dict[str, Path]:  # fmt: skip
     """Make the cache folder hold the four files, verified, and return their paths.
 
-    Files that verify are kept; the others are downloaded from the mirrors in order
-    (``retries`` more tries after a server error, none after a timeout), checked, then
-    moved into place, by one process at a time (it locks the folder).
+    A file that does not verify is downloaded again, by one process at a time (it locks the
+    folder), trying the mirrors in order and ``retries`` more times after a server error.
     """
     mirrors = mirror_list(mirrors)
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries must be an integer >= 0, got {retries!r}.")
+    check(is_integer(retries) and retries >= 0, "retries", "an integer >= 0", retries)
     folder, paths, attempts = cache_dir(cache) / "fashion-mnist", {}, []
-    with locked(folder), _session(retries) as session:
+    with locked(folder), _session(int(retries)) as session:
         for spec in FILES:
             part = folder / f"{spec.name}.gz.part"
             part.unlink(missing_ok=True)  # left by a killed download: no live one owns it now
-            found = keep_verified(folder, spec)
-            paths[spec.key] = found or _download(
+            paths[spec.key] = keep_verified(folder, spec) or _download(
                 session, spec, part, mirrors, progressbar, attempts
             )
     return paths
@@ -76,21 +77,34 @@ def keep_verified(folder: Path, spec: IdxFile) -> Path | None:
         return None
 
 
-def _session(retries: int):
+def _session(retries: int) -> requests.Session:
     """An HTTP session that retries server errors (5xx) at once, and nothing else."""
     import requests
-    from urllib3.util import Retry
+    import urllib3
 
-    again = Retry(total=retries, connect=0, read=0, other=0, status_forcelist=range(500, 600),
-                  respect_retry_after_header=False)  # fmt: skip
+    again = urllib3.Retry(
+        total=retries, connect=0, read=0, other=0, status_forcelist=range(500, 600),
+        respect_retry_after_header=False,
+    )  # fmt: skip
     session = requests.Session()
-    session.mount("http://", requests.adapters.HTTPAdapter(max_retries=again))
-    session.mount("https://", requests.adapters.HTTPAdapter(max_retries=again))
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, requests.adapters.HTTPAdapter(max_retries=again))
     session.max_redirects, session.hooks["response"] = 5, [_refuse_redirect]
     return session
 
 
-def _download(session, spec, part, mirrors, progressbar, attempts) -> Path:
+def _refuse_redirect(response: requests.Response, **_) -> None:
+    """Follow a redirect only to https or within the same host."""
+    target = urlsplit(urljoin(response.url, response.headers.get("location", "")))
+    same_host = target.netloc == urlsplit(response.url).netloc
+    if response.is_redirect and target.scheme != "https" and not same_host:
+        raise DataError(f"it redirects to {target.geturl()}, neither https nor this host")
+
+
+def _download(
+    session: requests.Session, spec: IdxFile, part: Path, mirrors: Sequence[str],
+    progressbar: bool, attempts: list[str],
+) -> Path:  # fmt: skip
     """Try the mirrors in order; the first copy that verifies is moved into place."""
     import requests
     import urllib3
@@ -98,7 +112,7 @@ def _download(session, spec, part, mirrors, progressbar, attempts) -> Path:
     for base in mirrors:
         url = f"{base.rstrip('/')}/{spec.name}.gz"
         try:
-            _stream(session, url, part, spec, progressbar)
+            _stream(session, url, part, max_size(spec), progressbar)
             read_idx(part, spec)
             os.replace(part, part.with_suffix(""))
             return part.with_suffix("")
@@ -112,7 +126,7 @@ def _download(session, spec, part, mirrors, progressbar, attempts) -> Path:
     raise DataError(no_data_message(part.parent.parent, attempts))
 
 
-def _stream(session, url: str, part: Path, spec: IdxFile, progressbar: bool) -> None:
+def _stream(session: requests.Session, url: str, part: Path, limit: int, progressbar: bool) -> None:
     """Download ``url`` into the new file ``part``, within the size and time limits."""
     from tqdm.auto import tqdm
 
@@ -124,23 +138,15 @@ def _stream(session, url: str, part: Path, spec: IdxFile, progressbar: bool) -> 
         response.raise_for_status()
         length = response.headers.get("Content-Length", "")
         bar.reset(total=int(length) if length.isdigit() else None)
-        if length.isdigit() and int(length) > max_size(spec):
+        if length.isdigit() and int(length) > limit:
             raise DataError(f"it announces {int(length):,} bytes, more than any copy")
         while chunk := response.raw.read1(1 << 16, decode_content=False):
             now, got = time.monotonic() - start, out.tell() + len(chunk)
-            if got > max_size(spec):
-                raise DataError(f"it sent more than {max_size(spec):,} bytes")
+            if got > limit:
+                raise DataError(f"it sent more than {limit:,} bytes")
             if now > FILE_DEADLINE:
                 raise DataError(f"it took more than {FILE_DEADLINE:g} s")
             if now > GRACE and got < MIN_SPEED * now:
                 raise DataError(f"too slow: below {MIN_SPEED:,} bytes/s on average")
             out.write(chunk)
             bar.update(len(chunk))
-
-
-def _refuse_redirect(response, **_) -> None:
-    """Follow a redirect only to https or within the same host."""
-    target = urlsplit(urljoin(response.url, response.headers.get("location", "")))
-    same_host = target.netloc == urlsplit(response.url).netloc
-    if response.is_redirect and target.scheme != "https" and not same_host:
-        raise DataError(f"it redirects to {target.geturl()}, neither https nor this host")
