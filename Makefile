@@ -5,9 +5,10 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CHAPTER := chapters/softmax-regression-scratch
 
-.PHONY: help setup data assets book notebook sync-check lint test serve clean bench lighthouse
+.PHONY: help setup data assets lite book notebook sync-check lint test serve clean bench lighthouse
 help:
 	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
+	@echo "            and its in-browser notebook (JupyterLite; 'make lite' builds only that)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
 	@echo "make notebook   re-execute the chapter from its .md and re-pair the .ipynb"
 	@echo "make sync-check   check that the chapter's .md and .ipynb agree"
@@ -56,7 +57,21 @@ vendor/.copied: $(NPM_STAMP) Makefile
 
 assets: vendor/.copied
 
-book: data assets
+# The chapter in the reader's browser (README.md, "The chapter in your browser"): a JupyterLite
+# site whose Python is Pyodide, with d2lutil and the data, all checked and served from the
+# book. lite/build.py writes it to vendor/lite-site/lite/, which _config.yml's
+# html_extra_path turns into _build/html/lite/. Rebuilt only when one of its inputs changes.
+LITE := vendor/lite-site/lite
+LITE_INPUTS := $(wildcard lite/*.py lite/*.json lite/*.txt) $(NPM_STAMP) $(VENV)/.installed \
+  pyproject.toml $(CHAPTER).ipynb $(shell find d2lutil -name '*.py')
+
+vendor/.lite-built: $(LITE_INPUTS) | data
+	$(BIN)/python lite/build.py $(LITE)
+	touch $@
+
+lite: vendor/.lite-built
+
+book: data assets lite
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
@@ -78,8 +93,8 @@ bench: data assets
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: setup
-	$(BIN)/ruff check d2lutil tests benchmarks
-	$(BIN)/ruff format --check d2lutil tests benchmarks
+	$(BIN)/ruff check d2lutil tests benchmarks lite
+	$(BIN)/ruff format --check d2lutil tests benchmarks lite
 	$(BIN)/actionlint -pyflakes= $$(command -v shellcheck >/dev/null || echo -shellcheck=) .github/workflows/*.yml
 
 test: book lint

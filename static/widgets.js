@@ -12,7 +12,7 @@
 // 3. Honest controls. With data-kernel="none" on this script (the static book), the root
 //    element gets the class d2l-no-kernel, and a panel of class d2l-training-panel, whose
 //    Python callbacks need a kernel, is made inert (not focusable, not clickable, greyed out
-//    by static/d2l.css) under a note that says how to bring it to life: Binder or Colab,
+//    by static/d2l.css) under a note that says how to bring it to life: JupyterLite, Binder or Colab,
 //    the rocket button's links. A page with a live kernel drops that attribute.
 //
 // Progress is visible to tests as <html data-widgets="waiting|loading|ready|failed">.
@@ -146,7 +146,9 @@
   function launchLinks() {
     var links = {};
     document.querySelectorAll(".dropdown-launch-buttons a[href]").forEach(function (a) {
-      if (/mybinder\.org/.test(a.href)) {
+      if (/\/lite\/notebooks\//.test(a.href)) {
+        links.lite = a.href;
+      } else if (/mybinder\.org/.test(a.href)) {
         links.binder = a.href;
       } else if (/colab\.research\.google\.com/.test(a.href)) {
         links.colab = a.href;
@@ -176,7 +178,13 @@
     note.appendChild(strong);
     var links = launchLinks();
     if (links.binder || links.colab) {
-      note.appendChild(document.createTextNode(" The panel below shows its controls only. Open the chapter in "));
+      note.appendChild(document.createTextNode(" The panel below shows its controls only. Open the chapter "));
+      if (links.lite) {
+        note.appendChild(link(links.lite, "right here in your browser"));
+        note.appendChild(document.createTextNode(" (JupyterLite: Python runs in the page), or in "));
+      } else {
+        note.appendChild(document.createTextNode("in "));
+      }
       if (links.binder) {
         note.appendChild(link(links.binder, "Binder"));
       }

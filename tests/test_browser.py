@@ -30,7 +30,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import jupytext
 import pytest
@@ -760,4 +760,5 @@ def test_live_panel_is_inactive_without_a_kernel_and_says_how_to_run_it(chapter:
     assert "needs a Python kernel" in note.inner_text()
     links = note.locator("a").evaluate_all("els => els.map(a => [a.textContent, a.href])")
     binder, colab = launch_links()
-    assert links == [["Binder", binder], ["Colab", colab]], links
+    lite = urljoin(chapter.url, f"../lite/notebooks/index.html?path={CHAPTER}.ipynb")
+    assert links == [["right here in your browser", lite], ["Binder", binder], ["Colab", colab]]

