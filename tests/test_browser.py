@@ -93,11 +93,12 @@ MIN_PX_PER_POINT = 1.0
 
 
 def site_pages() -> list[str]:
-    """Every HTML page of the built site (not the files under _static or _sources)."""
+    """Every HTML page of the book (not the files under _static or _sources, nor the
+    in-browser notebook's app under lite/, which tests/test_lite.py opens)."""
     return sorted(
         p.relative_to(SITE).as_posix()
         for p in SITE.rglob("*.html")
-        if not p.relative_to(SITE).parts[0].startswith(("_static", "_sources"))
+        if p.relative_to(SITE).parts[0] not in ("_static", "_sources", "lite")
     )
 
 
