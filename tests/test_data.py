@@ -152,6 +152,9 @@ def test_bad_arrays_or_rng_are_refused_at_construction() -> None:
         (lambda: data.fetch_fashion_mnist(cache=""), "cache must be a folder"),
         (lambda: data.load_fashion_mnist(""), "data_dir must be a folder"),
         (lambda: data.load_fashion_mnist(data_dir=3), "data_dir must be a folder"),
+        (lambda: data.load_fashion_mnist(data_dir="~nosuchuser/x"), "data_dir must be a folder"),
+        (lambda: data.load_fashion_mnist(cache="~nosuchuser/x"), "cache must be a folder"),
+        (lambda: data.load_fashion_mnist(download="no"), "download must be True or False"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(

@@ -47,6 +47,7 @@ def load_fashion_mnist(
 ) -> FashionMNIST:  # fmt: skip
     """Read the first copy that verifies (see above); with ``download=False``, never download."""
     mirrors, attempts = mirror_list(mirrors), []
+    check(isinstance(download, bool), "download", "True or False", download)
     cache_dir(cache)  # the arguments are checked before any work
     for paths, origin, explicit in complete_folders(data_dir, cache):
         try:

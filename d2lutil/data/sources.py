@@ -76,13 +76,20 @@ def is_integer(value: object) -> bool:
 def cache_dir(path: PathArg = None) -> Path:
     """The cache folder: ``path``, else ``$D2LUTIL_CACHE_DIR``, else the OS's (not created)."""
     default = os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("d2lutil")
-    return _folder(path, "cache") or Path(default).expanduser()
+    return _folder(path, "cache") or _expand(Path(default), CACHE_DIR_ENV)
 
 
 def _folder(value: PathArg, what: str) -> Path | None:  # "" is refused, not taken as cwd
     ok = value is None or (isinstance(value, str | os.PathLike) and bool(os.fspath(value)))
     check(ok, what, "a folder path or None", value)
-    return None if value is None else Path(value).expanduser()
+    return None if value is None else _expand(Path(value), what)
+
+
+def _expand(path: Path, what: str) -> Path:
+    try:
+        return path.expanduser()
+    except RuntimeError as err:  # "~nosuchuser": no such home folder
+        raise ValueError(f"{what} must be a folder path, got {str(path)!r} ({err}).") from None
 
 
 def mirror_list(mirrors: Sequence[str] | None) -> tuple[str, ...]:
