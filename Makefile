@@ -41,7 +41,9 @@ data: setup
 # (_ext/d2l_site); axe-core (tests/test_browser.py) and Lighthouse (make lighthouse,
 # tests/test_lighthouse.py) check the built pages.
 NPM ?= npm
-NPM_STAMP := node_modules/.package-lock.json
+# Touched by `npm ci` here only (npm itself rewrites node_modules/.package-lock.json on any
+# `npm install`, which would pass for an up-to-date `npm ci`).
+NPM_STAMP := node_modules/.npm-ci-done
 VENDOR := vendor/static/npm
 WIDGETS_DIST := node_modules/@jupyter-widgets/html-manager/dist
 
