@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,6 +43,9 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.delenv(data.MIRRORS_ENV, raising=False)
     monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", ())
+    for scheme in ("http", "https", "all", "no"):  # servers on 127.0.0.1 are reached directly
+        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
+        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
 
 
 @pytest.fixture
@@ -65,6 +72,12 @@ class FileServer:
     ``/endless/F``  no Content-Length; streams zeros until the client stops reading
     ``/here/F``     redirects to ``/good/F`` on the same host
     ``/away/F``     redirects to ``http://localhost:PORT/good/F``: the same server, another host
+    ``/slowmove/F`` redirects to ``/good/F``, announcing a 1 GB body that it trickles
+    ``/slowfail/F`` 500, announcing a 1 GB body that it trickles
+    ``/bombmove/F`` redirects to ``/good/F`` with a gzip-encoded body, :attr:`bomb`
+
+    A request for an absolute URL (``GET http://any.host/good/F``, as to a proxy) is served
+    as one for its path, and counted in :attr:`proxied`.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -74,6 +87,9 @@ class FileServer:
         self.sending = threading.Event()
         self.release = threading.Event()
         self.closing = threading.Event()
+        self.bomb = b""  # what /bombmove/ sends, gzip-encoded
+        self.scheme, self.certificate = "http", None
+        self.proxied = 0
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -82,7 +98,7 @@ class FileServer:
         return self._httpd.server_address[1]
 
     def url(self, behaviour: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{behaviour}/"
+        return f"{self.scheme}://127.0.0.1:{self.port}/{behaviour}/"
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         server = self
@@ -105,15 +121,14 @@ class FileServer:
                     time.sleep(pause)
 
             def do_GET(self) -> None:
+                if "://" in self.path:
+                    server.proxied += 1
+                    self.path = urlsplit(self.path).path
                 server.requests[self.path] += 1
                 _, behaviour, name = self.path.split("/", 2)
                 path = server.folder / name
-                if behaviour in ("here", "away"):
-                    host = "127.0.0.1" if behaviour == "here" else "localhost"
-                    self.send_response(302)
-                    self.send_header("Location", f"http://{host}:{server.port}/good/{name}")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                if behaviour in ("here", "away", "slowmove", "bombmove", "slowfail"):
+                    self.unwanted_body(behaviour, name)
                     return
                 if behaviour == "missing" or not path.is_file():
                     self.send_error(404)
@@ -136,6 +151,24 @@ class FileServer:
                 try:
                     self.send(behaviour, body)
                 except OSError:  # the client went away, as some tests make it do
+                    self.close_connection = True
+
+            def unwanted_body(self, behaviour: str, name: str) -> None:
+                """A redirect or an error, with a body that a client should never read."""
+                host = "localhost" if behaviour == "away" else "127.0.0.1"
+                self.send_response(500 if behaviour == "slowfail" else 302)
+                self.send_header("Location", f"http://{host}:{server.port}/good/{name}")
+                body = server.bomb if behaviour == "bombmove" else b""
+                length = 10**9 if behaviour.startswith("slow") else len(body)
+                self.send_header("Content-Length", str(length))
+                if behaviour == "bombmove":
+                    self.send_header("Content-Encoding", "gzip")
+                self.end_headers()
+                try:
+                    self.send_body(body)
+                    if behaviour.startswith("slow"):
+                        self.stream(b"x", pause=0.01)
+                except OSError:
                     self.close_connection = True
 
             def send(self, behaviour: str, body: bytes) -> None:
@@ -170,6 +203,97 @@ class FileServer:
 def file_server(real_data_dir: Path) -> Iterator[FileServer]:
     with FileServer(real_data_dir) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def tls_file_server(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FileServer:
+    """The file server over HTTPS, with a self-signed certificate for 127.0.0.1 (its
+    :attr:`certificate`, which a client must be told to trust)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]  # fmt: skip
+    subprocess.run([*openssl, "-keyout", key, "-out", cert], check=True, capture_output=True)
+    server = FileServer(real_data_dir)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server._httpd.socket = context.wrap_socket(server._httpd.socket, server_side=True)
+    server.scheme, server.certificate = "https", cert
+    with server:
+        yield server
+
+
+@pytest.fixture
+def connect_proxy() -> Iterator[tuple[str, Counter[str]]]:
+    """An HTTP proxy for https (CONNECT only): its URL, and the tunnels it opened, by target."""
+    tunnels: Counter[str] = Counter()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(1 << 16):
+                sink.sendall(chunk)
+            sink.shutdown(socket.SHUT_WR)
+
+    def handle(client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += client.recv(4096) or b"\r\n\r\n"
+            method, target = request.split(b" ")[:2]
+            if method != b"CONNECT":
+                client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                return
+            host, port = target.decode().rsplit(":", 1)
+            with socket.create_connection((host, int(port))) as upstream:
+                tunnels[target.decode()] += 1
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
+                back.start()
+                pipe(client, upstream)
+                back.join(30)
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                threading.Thread(target=handle, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", tunnels
+    listener.close()
+
+
+@pytest.fixture
+def trickling_server() -> Iterator[Callable[[bytes, bytes], int]]:
+    """Start raw TCP servers that send ``prefix``, then ``drip`` one byte per 20 ms, forever
+    (until the client leaves); returns their port."""
+    listeners, stop = [], threading.Event()
+
+    def serve(conn: socket.socket, prefix: bytes, drip: bytes) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.sendall(prefix)
+            for i in range(10**6):
+                if stop.wait(0.02):
+                    return
+                conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
+
+    def accept(listener: socket.socket, prefix: bytes, drip: bytes) -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                conn, _ = listener.accept()
+                threading.Thread(target=serve, args=(conn, prefix, drip), daemon=True).start()
+
+    def start(prefix: bytes, drip: bytes) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        threading.Thread(target=accept, args=(listener, prefix, drip), daemon=True).start()
+        return listener.getsockname()[1]
+
+    yield start
+    stop.set()
+    for listener in listeners:
+        listener.close()
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def test_bad_batch_size_is_refused_before_loading(bad: object, tmp_path: Path) -
         data.load_data_fashion_mnist(bad, data_dir=tmp_path / "nowhere")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("seed", ["x", 1.5, True, [1]])
+@pytest.mark.parametrize("seed", ["x", 1.5, True, [1], -1])
 def test_bad_seed_is_refused_before_loading(seed: object, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="seed"):
         data.load_data_fashion_mnist(256, seed=seed, data_dir=tmp_path / "nowhere")  # type: ignore[arg-type]
@@ -166,10 +166,28 @@ def test_bad_arguments_are_refused_before_any_work(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_mirrors_from_the_environment_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mirrors_from_the_environment_are_checked_when_a_download_needs_them(
+    real_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(data.MIRRORS_ENV, "file:///etc/")
-    with pytest.raises(ValueError, match="mirrors"):
+    with pytest.raises(ValueError, match=rf"^\${data.MIRRORS_ENV} must be a list of http"):
         data.fetch_fashion_mnist()
+    assert data.load_fashion_mnist(real_data_dir).origin == "data_dir argument"
+    copy_data(real_data_dir, data.cache_dir() / "fashion-mnist")  # no download needed
+    assert data.fetch_fashion_mnist()["train_images"].parent == data.cache_dir() / "fashion-mnist"
+    assert data.load_fashion_mnist().origin == "user cache"
+
+
+@pytest.mark.parametrize("variable", [data.CACHE_DIR_ENV, data.DATA_DIR_ENV])
+@pytest.mark.parametrize("value", [" ", "relative/folder", "~nosuchuser/x"])
+def test_folders_from_the_environment_must_be_absolute(
+    variable: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=rf"^\${variable} must be"):
+        data.load_fashion_mnist()
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- finding
@@ -231,6 +249,25 @@ def test_decompressed_and_recompressed_copies_are_accepted(
     for copy in (plain, recompressed):
         np.testing.assert_array_equal(copy.train_images, reference.train_images)
         np.testing.assert_array_equal(copy.test_labels, reference.test_labels)
+
+
+def test_a_multi_member_gzip_file_is_read_as_gzip_reads_it(
+    real_data_dir: Path, tmp_path: Path
+) -> None:
+    folder = copy_data(real_data_dir, tmp_path / "copy")
+    content = gzip.decompress((folder / "train-labels-idx1-ubyte.gz").read_bytes())
+    members = [
+        gzip.compress(content[i : i + 20000], mtime=0) for i in range(0, len(content), 20000)
+    ]
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"".join(members))  # as `cat a.gz b.gz`
+    assert len(members) == 4 and gzip.decompress(b"".join(members)) == content
+    loaded = data.load_fashion_mnist(folder)
+    np.testing.assert_array_equal(
+        loaded.train_labels, data.load_fashion_mnist(real_data_dir).train_labels
+    )
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"".join(members[:3]))
+    with pytest.raises(data.DataError, match="holds 59,992 data bytes, not 60,000"):
+        data.load_fashion_mnist(folder)
 
 
 @pytest.mark.parametrize(

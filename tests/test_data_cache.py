@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -124,6 +125,44 @@ def test_a_damaged_cache_falls_back_to_the_system_copy_and_is_cleared(
     assert data.load_fashion_mnist(download=False).origin == "system copy"
 
 
+def test_a_folder_in_the_place_of_a_part_file_is_named_in_the_error(file_server) -> None:
+    part = cached() / "train-labels-idx1-ubyte.gz.part"
+    part.mkdir(parents=True)
+    (part / "mine.txt").write_text("mine")
+    with pytest.raises(
+        data.DataError,
+        match=rf"^Cannot remove {re.escape(str(part))} \(a killed download's\): Is a dir",
+    ):
+        data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
+    assert (part / "mine.txt").read_text() == "mine"
+
+
+def test_a_killed_download_is_cleared_by_a_load_served_from_elsewhere(
+    real_data_dir: Path, monkeypatch
+) -> None:
+    cached().mkdir(parents=True)
+    (cached() / "train-images-idx3-ubyte.gz.part").write_bytes(b"\x1f\x8b" + bytes(10**6))
+    monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", (str(real_data_dir),))
+    assert data.load_fashion_mnist(download=False).origin == "system copy"
+    assert sorted(p.name for p in cached().iterdir()) == [".lock"]
+
+
+def test_a_file_system_without_locks_is_said_and_still_works(
+    file_server, monkeypatch, capsys
+) -> None:
+    import errno
+    import fcntl
+
+    def no_locks(*args: object) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
+    err = capsys.readouterr().err
+    assert "cannot lock" in err and os.strerror(errno.ENOLCK) in err
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
 @pytest.mark.parametrize("lock", ["fifo", "held-by-another-process"])
 def test_a_strange_or_busy_lock_never_stalls_a_load_that_needs_no_download(
     lock: str, file_server, reference: data.FashionMNIST, real_data_dir: Path, monkeypatch
@@ -195,7 +234,10 @@ def test_a_folder_in_the_place_of_a_cache_file_is_left_alone(
     victim.unlink()
     victim.mkdir()
     (victim / "mine.txt").write_text("mine")
-    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte\.gz"):
+    with pytest.raises(
+        data.DataError,
+        match=rf"^Cannot remove {re.escape(str(victim))} \(it does not verify\): Is a dir",
+    ):
         data.load_fashion_mnist(mirrors=[file_server.url("good")])
     monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", (str(real_data_dir),))
     loaded = data.load_fashion_mnist(mirrors=[file_server.url("good")])

@@ -224,6 +224,74 @@ def test_a_trickling_mirror_is_abandoned(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("fast_limits")
+@pytest.mark.parametrize("stage", ["tls-handshake", "headers"])
+def test_a_mirror_trickling_before_the_body_is_abandoned(
+    stage: str, trickling_server, file_server, capsys
+) -> None:
+    if stage == "headers":  # a status line, then header lines a byte at a time
+        port = trickling_server(b"HTTP/1.1 200 OK\r\n", b"X-A: b\r\n")
+        mirror = f"http://127.0.0.1:{port}/"
+    else:  # a TLS record header announcing 16 kB, then a byte at a time
+        port = trickling_server(b"\x16\x03\x03\x40\x00", b"\x02")
+        mirror = f"https://127.0.0.1:{port}/"
+    start = time.monotonic()
+    data.fetch_fashion_mnist(mirrors=[mirror, file_server.url("good")], progressbar=False)
+    assert time.monotonic() - start < 4 * 0.4 + 3
+    assert capsys.readouterr().err.count("too slow") == 4
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
+@pytest.mark.usefixtures("fast_limits")
+def test_the_body_of_a_redirect_or_server_error_is_never_read(file_server) -> None:
+    start = time.monotonic()  # both announce 1 GB and send it a byte per 10 ms
+    data.fetch_fashion_mnist(mirrors=[file_server.url("slowmove")], progressbar=False)
+    assert data.find_fashion_mnist()[1] == "user cache"
+    shutil.rmtree(data.cache_dir())
+    mirrors = [file_server.url("slowfail"), file_server.url("good")]
+    data.fetch_fashion_mnist(mirrors=mirrors, retries=3, progressbar=False)
+    assert file_server.requests["/slowfail/train-labels-idx1-ubyte.gz"] == 4
+    assert time.monotonic() - start < 5
+    assert (
+        sum(file_server.sent[f"/{b}/{n}"] for b in ("slowmove", "slowfail") for n in FILE_NAMES)
+        < 4096
+    )
+
+
+def test_a_gzip_encoded_redirect_body_is_never_inflated(file_server, gzip_bomb: Path) -> None:
+    file_server.bomb = gzip_bomb.read_bytes()
+    mirrors, cache = [file_server.url("bombmove")], str(data.cache_dir())
+    out, peak = measure(f"data.fetch_fashion_mnist(mirrors={mirrors!r}, cache={cache!r})")
+    assert "served" in out and peak < 300, out
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
+def test_the_proxies_the_environment_names_are_used(
+    file_server, tls_file_server, connect_proxy, monkeypatch
+) -> None:
+    monkeypatch.setenv("http_proxy", f"127.0.0.1:{file_server.port}")  # serves absolute URLs
+    before = file_server.proxied
+    data.fetch_fashion_mnist(mirrors=["http://fashion-mnist.invalid/good/"], progressbar=False)
+    assert file_server.proxied - before == 4
+    shutil.rmtree(data.cache_dir())
+    proxy, tunnels = connect_proxy
+    monkeypatch.setenv("https_proxy", proxy)
+    monkeypatch.setattr("certifi.where", lambda: str(tls_file_server.certificate))
+    data.fetch_fashion_mnist(mirrors=[tls_file_server.url("good")], progressbar=False)
+    assert tunnels == {f"127.0.0.1:{tls_file_server.port}": 4}
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
+def test_https_mirrors_are_used_with_their_certificates_checked(
+    tls_file_server, monkeypatch
+) -> None:
+    with pytest.raises(data.DataError, match="CERTIFICATE_VERIFY_FAILED"):
+        data.fetch_fashion_mnist(mirrors=[tls_file_server.url("good")], progressbar=False)
+    monkeypatch.setattr("certifi.where", lambda: str(tls_file_server.certificate))
+    data.fetch_fashion_mnist(mirrors=[tls_file_server.url("good")], progressbar=False)
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
 def test_redirects_are_followed_only_to_https_or_the_same_host(file_server) -> None:
     data.fetch_fashion_mnist(mirrors=[file_server.url("here")], progressbar=False)
     assert data.find_fashion_mnist()[1] == "user cache"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .download import fetch_fashion_mnist, keep_verified, locked
+from .download import fetch_fashion_mnist, keep_verified, locked, remove_parts
 
 from .sources import (  # isort: skip
     CACHE_DIR_ENV, DATA_DIR_ENV, FILE_NAMES, FILES, MIRRORS_ENV, SYSTEM_DIRS, DataError, PathArg,
@@ -46,9 +46,13 @@ def load_fashion_mnist(
     mirrors: Sequence[str] | None = None,
 ) -> FashionMNIST:  # fmt: skip
     """Read the first copy that verifies (see above); with ``download=False``, never download."""
-    mirrors, attempts = mirror_list(mirrors), []
     check(isinstance(download, bool), "download", "True or False", download)
-    cache_dir(cache)  # the arguments are checked before any work
+    if mirrors is not None:  # the arguments are checked before any work
+        mirror_list(mirrors)
+    folder, attempts = cache_dir(cache) / "fashion-mnist", []
+    if any((folder / f"{spec.name}.gz.part").exists() for spec in FILES):
+        with contextlib.suppress(DataError), locked(folder, wait=False):
+            remove_parts(folder)  # a killed download's, even if the data is found elsewhere
     for paths, origin, explicit in complete_folders(data_dir, cache):
         try:
             return _read(paths, origin)
@@ -58,8 +62,7 @@ def load_fashion_mnist(
             attempts.append(f"{origin}: {err}")
             tell(f"Skipping the {origin}: {err}")
             if origin == "user cache":  # delete what is damaged; if that fails, still a miss
-                folder = paths["train_images"].parent
-                with contextlib.suppress(DataError, OSError), locked(folder, wait=False):
+                with contextlib.suppress(DataError), locked(folder, wait=False):
                     for spec in FILES:
                         keep_verified(folder, spec)
     if not download:
@@ -153,8 +156,8 @@ def load_data_fashion_mnist(
     arguments are :func:`load_fashion_mnist`'s.
     """
     batch_size = _batch_size(batch_size)
-    ok = is_integer(seed) or isinstance(seed, np.random.Generator | None)
-    check(ok, "seed", "an integer, a NumPy Generator or None", seed)
+    ok = (is_integer(seed) and seed >= 0) or isinstance(seed, np.random.Generator | None)
+    check(ok, "seed", "an integer >= 0, a NumPy Generator or None", seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     data = load_fashion_mnist(data_dir, cache=cache, download=download, mirrors=mirrors)
     train = MinibatchIterable(

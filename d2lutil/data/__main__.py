@@ -10,7 +10,7 @@ from d2lutil.data import sources
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command: exit status 0 if it succeeded, 1 if no data was found, 2 on an error."""
+    """Run one command; exit status 0 on success, 1 if ``where`` finds no data, else 2."""
     parser = argparse.ArgumentParser(
         "python -m d2lutil.data", description="Get, check and locate the data."
     )

@@ -1,18 +1,25 @@
-"""Filling the cache folder: mirrors in order, downloads bounded in size and time, a lock."""
+"""Filling the cache folder: mirrors in order, downloads bounded in size and time, a lock.
+
+HTTP is the standard library's ``http.client``: it follows no redirect, retries nothing and
+reads no body unasked, so every byte received counts against the limits below, a response we
+do not want is closed unread, and a watchdog thread bounds the time of every step.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
+import socket
+import ssl
 import stat
+import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urljoin, urlsplit
-
-if TYPE_CHECKING:  # imported when downloading: a browser's Python has no sockets, nor requests
-    import requests
 
 from .sources import (  # isort: skip
     CACHE_DIR_ENV, FILES, DataError, IdxFile, PathArg, cache_dir, check, is_integer, max_size,
@@ -21,9 +28,10 @@ from .sources import (  # isort: skip
 
 CONNECT_TIMEOUT = 10.0  #: seconds for a mirror to accept the connection
 READ_TIMEOUT = 30.0  #: seconds a mirror may stay silent
-FILE_DEADLINE = 900.0  #: seconds for one file from one mirror
+FILE_DEADLINE = 900.0  #: seconds for one file from one mirror, redirects and retries included
 MIN_SPEED = 30_000  #: bytes per second on average, required once GRACE seconds have passed
 GRACE = 15.0
+MAX_REDIRECTS = 5
 
 
 def fetch_fashion_mnist(
@@ -35,22 +43,22 @@ def fetch_fashion_mnist(
     A file that does not verify is downloaded again, by one process at a time (it locks the
     folder), trying the mirrors in order and ``retries`` more times after a server error.
     """
-    mirrors = mirror_list(mirrors)
+    if mirrors is not None:  # $FASHION_MNIST_MIRRORS is read only if a download is needed
+        mirror_list(mirrors)
     check(is_integer(retries) and retries >= 0, "retries", "an integer >= 0", retries)
     folder, paths, attempts = cache_dir(cache) / "fashion-mnist", {}, []
-    with locked(folder), _session(int(retries)) as session:
+    with locked(folder):
+        remove_parts(folder)  # left by a killed download: no live one owns them now
         for spec in FILES:
-            part = folder / f"{spec.name}.gz.part"
-            part.unlink(missing_ok=True)  # left by a killed download: no live one owns it now
             paths[spec.key] = keep_verified(folder, spec) or _download(
-                session, spec, part, mirrors, progressbar, attempts
+                spec, folder, mirrors, int(retries), progressbar, attempts
             )
     return paths
 
 
 @contextlib.contextmanager
 def locked(folder: Path, wait: bool = True) -> Iterator[None]:
-    """Hold ``folder/.lock`` while files there are written or removed (no-op without fcntl).
+    """Hold ``folder/.lock`` while files there are written or removed (no-op without flock).
 
     With ``wait=False``, a lock held by another process raises DataError at once.
     """
@@ -68,14 +76,14 @@ def locked(folder: Path, wait: bool = True) -> Iterator[None]:
         tip = f"{why}; set {CACHE_DIR_ENV} to a writable folder"
         raise DataError(no_data_message(folder.parent, [tip])) from err
     with lock:
-        # Windows, Pyodide (whose fcntl module is empty): no locking.
-        with contextlib.suppress(ImportError, OSError, AttributeError):
-            import fcntl
+        try:  # released on close, even by a killed process; Pyodide's fcntl is empty
+            from fcntl import LOCK_EX, LOCK_NB, flock
 
-            try:  # released on close, even by a killed process
-                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                raise DataError(f"another process is downloading into {folder}") from None
+            flock(lock, LOCK_EX | (0 if wait else LOCK_NB))
+        except BlockingIOError:
+            raise DataError(f"another process is downloading into {folder}") from None
+        except (ImportError, OSError) as err:  # Windows; NFS without locks (ENOLCK)
+            tell(f"Note: cannot lock {folder / '.lock'} ({err}); run one download at a time.")
         yield
 
 
@@ -86,81 +94,152 @@ def keep_verified(folder: Path, spec: IdxFile) -> Path | None:
         read_idx(path, spec)
         return path
     except DataError:
-        with contextlib.suppress(OSError):  # e.g. a folder of that name: not ours to remove
-            path.unlink(missing_ok=True)  # our own file name; a symlink loses only the link
+        _remove(path, "it does not verify")
         return None
 
 
-def _session(retries: int) -> requests.Session:
-    """An HTTP session that retries server errors (5xx) at once, and nothing else."""
-    import requests
-    import urllib3
-
-    again = urllib3.Retry(
-        total=retries, connect=0, read=0, other=0, status_forcelist=range(500, 600),
-        respect_retry_after_header=False,
-    )  # fmt: skip
-    session = requests.Session()
-    for scheme in ("http://", "https://"):
-        session.mount(scheme, requests.adapters.HTTPAdapter(max_retries=again))
-    session.max_redirects, session.hooks["response"] = 5, [_refuse_redirect]
-    return session
+def remove_parts(folder: Path) -> None:
+    """Remove the ``.part`` files of killed downloads (the caller holds the lock)."""
+    for spec in FILES:
+        _remove(folder / f"{spec.name}.gz.part", "a killed download's")
 
 
-def _refuse_redirect(response: requests.Response, **_) -> None:
-    """Follow a redirect only to https or within the same host."""
-    target = urlsplit(urljoin(response.url, response.headers.get("location", "")))
-    same_host = target.netloc == urlsplit(response.url).netloc
-    if response.is_redirect and target.scheme != "https" and not same_host:
-        raise DataError(f"it redirects to {target.geturl()}, neither https nor this host")
+def _remove(path: Path, why: str) -> None:
+    try:  # our own file names only; a symlink loses only the link
+        path.unlink(missing_ok=True)
+    except OSError as err:  # e.g. a folder of that name: not ours to remove
+        raise DataError(f"Cannot remove {path} ({why}): {err.strerror}; remove it.") from err
 
 
 def _download(
-    session: requests.Session, spec: IdxFile, part: Path, mirrors: Sequence[str],
-    progressbar: bool, attempts: list[str],
+    spec: IdxFile, folder: Path, mirrors: Sequence[str], retries: int, progressbar: bool,
+    attempts: list[str],
 ) -> Path:  # fmt: skip
     """Try the mirrors in order; the first copy that verifies is moved into place."""
-    import requests
-    import urllib3
+    from tqdm.auto import tqdm
 
-    for base in mirrors:
+    part = folder / f"{spec.name}.gz.part"
+    for base in mirror_list(mirrors):
         url = f"{base.rstrip('/')}/{spec.name}.gz"
+        bar = tqdm(unit="B", unit_scale=True, desc=spec.name, disable=not progressbar, leave=False)
         try:
-            _stream(session, url, part, max_size(spec), progressbar)
+            with open(part, "xb") as out, bar:
+                for chunk in _Transfer(url, max_size(spec), retries, bar):
+                    out.write(chunk)  # a full disk raises OSError here, not in _Transfer
             read_idx(part, spec)
             os.replace(part, part.with_suffix(""))
             return part.with_suffix("")
-        except (DataError, requests.RequestException, urllib3.exceptions.HTTPError) as err:
+        except DataError as err:
             attempts.append(f"{url}: {err}")
             tell(f"Could not get {url} ({err}); trying the next mirror.")
-        except OSError as err:  # the local disk, not the network
-            raise DataError(f"Cannot write {part}: {err}.") from err
+        except OSError as err:  # the local disk: the network's errors are DataErrors
+            raise DataError(f"Cannot write {part}: {err.strerror or err}.") from err
         finally:
-            part.unlink(missing_ok=True)
-    raise DataError(no_data_message(part.parent.parent, attempts))
+            _remove(part, "a failed download's")
+    raise DataError(no_data_message(folder.parent, attempts))
 
 
-def _stream(session: requests.Session, url: str, part: Path, limit: int, progressbar: bool) -> None:
-    """Download ``url`` into the new file ``part``, within the size and time limits."""
-    from tqdm.auto import tqdm
+class _Transfer:
+    """One file from one mirror, in chunks, within the limits; any failure is a DataError."""
 
-    start = time.monotonic()
-    response = session.get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-                           headers={"Accept-Encoding": "identity"})  # fmt: skip
-    bar = tqdm(unit="B", unit_scale=True, desc=part.stem, disable=not progressbar, leave=False)
-    with response, open(part, "xb") as out, bar:
-        response.raise_for_status()
-        length = response.headers.get("Content-Length", "")
-        bar.reset(total=int(length) if length.isdigit() else None)
-        if length.isdigit() and int(length) > limit:
-            raise DataError(f"it announces {int(length):,} bytes, more than any copy")
-        while chunk := response.raw.read1(1 << 16, decode_content=False):
-            now, got = time.monotonic() - start, out.tell() + len(chunk)
-            if got > limit:
-                raise DataError(f"it sent more than {limit:,} bytes")
-            if now > FILE_DEADLINE:
-                raise DataError(f"it took more than {FILE_DEADLINE:g} s")
-            if now > GRACE and got < MIN_SPEED * now:
-                raise DataError(f"too slow: below {MIN_SPEED:,} bytes/s on average")
-            out.write(chunk)
-            bar.update(len(chunk))
+    def __init__(self, url: str, limit: int, retries: int, bar: Any) -> None:
+        self.url, self.limit, self.retries, self.bar = url, limit, retries, bar
+        self.start, self.received, self.late = time.monotonic(), 0, None
+        self.sockets: list[socket.socket] = []  # duplicates, to shut connections down
+        self.done = threading.Event()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            threading.Thread(target=self._watch, daemon=True).start()
+            conn, response = self._response()
+            with contextlib.closing(conn), response:
+                length = response.length or 0
+                if length > self.limit:
+                    raise DataError(f"it announces {length:,} bytes, more than any copy")
+                self.bar.reset(total=length or None)
+                while chunk := response.read1(1 << 16):
+                    self.received += len(chunk)
+                    if self.received > self.limit:
+                        raise DataError(f"it sent more than {self.limit:,} bytes")
+                    self.bar.update(len(chunk))
+                    yield chunk
+                cut = response.length and f"it sent {self.received:,} of {length:,} bytes"
+                if self.late or cut:  # cut off, by the watchdog or by the server
+                    raise DataError(self.late or cut)
+        except (OSError, http.client.HTTPException) as err:
+            raise DataError(self.late or f"{type(err).__name__}: {err}") from err
+        finally:
+            self.done.set()
+            for sock in self.sockets:
+                sock.close()
+
+    def _watch(self) -> None:
+        """Shut the connections down once the transfer takes too long or comes too slowly."""
+        while not self.done.wait(0.05):
+            elapsed = time.monotonic() - self.start
+            if elapsed > FILE_DEADLINE:
+                self.late = f"it took more than {FILE_DEADLINE:g} s"
+            elif elapsed > GRACE and self.received < MIN_SPEED * elapsed:
+                self.late = f"too slow: below {MIN_SPEED:,} bytes/s on average"
+            for sock in self.sockets if self.late else ():  # a blocked read returns at once
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def _response(self) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """GET the URL, following redirects to https or the same host and retrying 5xx."""
+        url, retries = self.url, self.retries
+        for _ in range(MAX_REDIRECTS + retries + 1):
+            if self.late:
+                raise DataError(self.late)
+            conn, target = self._connection(url)
+            try:
+                conn.request("GET", target, headers={"Accept-Encoding": "identity"})
+                response = conn.getresponse()
+            except BaseException:
+                conn.close()
+                raise
+            if response.status == 200:
+                return conn, response
+            conn.close()  # the body unread: one we do not want costs neither time nor memory
+            where = urljoin(url, response.getheader("Location", ""))
+            if response.status in (301, 302, 303, 307, 308) and where != url:
+                if (
+                    urlsplit(where).scheme != "https"
+                    and urlsplit(where).netloc != urlsplit(url).netloc
+                ):
+                    raise DataError(f"it redirects to {where}, neither https nor this host")
+                url = where
+            elif response.status < 500 or retries == 0:
+                raise DataError(f"HTTP {response.status} {response.reason}")
+            else:
+                retries -= 1
+        raise DataError(f"more than {MAX_REDIRECTS} redirects")
+
+    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
+        """A connection for ``url`` and the request's target, through the proxy the
+        environment names for its scheme (``http_proxy``, ``https_proxy``), if any."""
+        parts = urlsplit(url)
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+            proxy = None
+        host = urlsplit(proxy if "//" in proxy else f"//{proxy}").netloc if proxy else parts.netloc
+        if parts.scheme == "https":
+            import certifi  # here: a browser's Python (no sockets) need not have it
+
+            tls = ssl.create_default_context(cafile=certifi.where())
+            conn = http.client.HTTPSConnection(host, timeout=CONNECT_TIMEOUT, context=tls)
+            if proxy:
+                conn.set_tunnel(parts.netloc)  # CONNECT: the proxy sees only encrypted bytes
+        else:
+            conn = http.client.HTTPConnection(host, timeout=CONNECT_TIMEOUT)
+        conn._create_connection = self._connect
+        path = parts.path + "?" * bool(parts.query) + parts.query
+        return conn, url if proxy and parts.scheme == "http" else path
+
+    def _connect(self, *args: Any, **kwargs: Any) -> socket.socket:
+        """``socket.create_connection``, watched: TLS wraps the socket in a new object, but a
+        duplicate of it still shuts the same connection down."""
+        sock = socket.create_connection(*args, **kwargs)
+        sock.settimeout(READ_TIMEOUT)  # per read; the watchdog bounds the total
+        self.sockets.append(sock.dup())
+        return sock

@@ -75,14 +75,20 @@ def is_integer(value: object) -> bool:
 
 def cache_dir(path: PathArg = None) -> Path:
     """The cache folder: ``path``, else ``$D2LUTIL_CACHE_DIR``, else the OS's (not created)."""
-    default = os.environ.get(CACHE_DIR_ENV) or platformdirs.user_cache_dir("d2lutil")
-    return _folder(path, "cache") or _expand(Path(default), CACHE_DIR_ENV)
+    default = Path(platformdirs.user_cache_dir("d2lutil"))
+    return _folder(path, "cache") or _env_folder(CACHE_DIR_ENV) or default
 
 
 def _folder(value: PathArg, what: str) -> Path | None:  # "" is refused, not taken as cwd
     ok = value is None or (isinstance(value, str | os.PathLike) and bool(os.fspath(value)))
     check(ok, what, "a folder path or None", value)
     return None if value is None else _expand(Path(value), what)
+
+
+def _env_folder(name: str) -> Path | None:  # unset or empty: None; else an absolute path
+    path = os.environ.get(name) and _expand(Path(os.environ[name]), f"${name}")
+    check(not path or path.is_absolute(), f"${name}", "an absolute path", os.environ.get(name))
+    return path or None
 
 
 def _expand(path: Path, what: str) -> Path:
@@ -94,17 +100,17 @@ def _expand(path: Path, what: str) -> Path:
 
 def mirror_list(mirrors: Sequence[str] | None) -> tuple[str, ...]:
     """The base URLs to try: ``mirrors``, else ``$FASHION_MNIST_MIRRORS``, else MIRRORS."""
+    name = "mirrors" if mirrors is not None else f"${MIRRORS_ENV}"
     mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS if mirrors is None else mirrors
     urls = isinstance(mirrors, Sequence) and not isinstance(mirrors, str)
     ok = urls and all(str(url).startswith(("http://", "https://")) for url in mirrors)
-    check(ok, "mirrors", "a list of http(s) base URLs", mirrors)
+    check(ok, name, "a list of http(s) base URLs", mirrors)
     return tuple(mirrors)
 
 
 def complete_folders(data_dir: PathArg, cache: PathArg) -> Iterator[tuple[dict, str, bool]]:
     """Each folder holding the four files, in search order, as ``(paths, origin, explicit)``."""
-    env = _folder(os.environ.get(DATA_DIR_ENV) or None, DATA_DIR_ENV)
-    explicit = _folder(data_dir, "data_dir") or env
+    explicit = _folder(data_dir, "data_dir") or _env_folder(DATA_DIR_ENV)
     if explicit:
         places = [("data_dir argument" if data_dir else f"${DATA_DIR_ENV}", explicit)]
     else:
@@ -168,16 +174,8 @@ def read_idx(path: Path, spec: IdxFile) -> np.ndarray:
             content = file.read(limit)  # no more, even if it has grown since
     except OSError as err:
         raise DataError(f"Cannot read {path}: {err.strerror or err}.") from err
-    if content[:2] == b"\x1f\x8b":  # gzip: inflate at most one byte past the expected size
-        inflater = _zlib.decompressobj(31)  # 31: a gzip header and trailer around deflate data
-        try:
-            content = inflater.decompress(content, size + 1)
-        except (zlib.error, _zlib.error) as err:
-            raise DataError(f"{path} is not a valid gzip file ({err}).") from err
-        if len(content) > size:
-            raise DataError(f"{path} inflates to more than the expected {size:,} bytes.")
-        if not inflater.eof:
-            raise DataError(f"{path} is truncated: its gzip stream ends early.")
+    if content[:2] == b"\x1f\x8b":
+        content = _gunzip(content, size, path)
     if content[:4] != header[:4]:
         raise DataError(f"{path} has magic number 0x{content[:4].hex()}, not 0x{header[:4].hex()}.")
     if content[:n] != header:
@@ -188,3 +186,21 @@ def read_idx(path: Path, spec: IdxFile) -> np.ndarray:
     if hashlib.sha256(memoryview(content)[n:]).hexdigest() != spec.sha256:
         raise DataError(f"{path} fails its SHA-256 check: it is not the published {spec.name}.")
     return np.frombuffer(content, np.uint8, offset=n).reshape(spec.shape)
+
+
+def _gunzip(data: bytes, size: int, path: Path) -> bytes:
+    """Inflate gzip ``data`` member after member (as gzip does), never past ``size + 1`` bytes."""
+    parts, rest, inflater = [], data, None
+    while rest[:2] == b"\x1f\x8b" and sum(map(len, parts)) <= size:
+        inflater = _zlib.decompressobj(31)  # 31: a gzip header and trailer around deflate data
+        try:
+            parts.append(inflater.decompress(rest, size + 1 - sum(map(len, parts))))
+        except (zlib.error, _zlib.error) as err:
+            raise DataError(f"{path} is not a valid gzip file ({err}).") from err
+        rest = inflater.unused_data
+    content = b"".join(parts)
+    if len(content) > size:
+        raise DataError(f"{path} inflates to more than the expected {size:,} bytes.")
+    if not inflater.eof:
+        raise DataError(f"{path} is truncated: its gzip stream ends early.")
+    return content
