@@ -1,11 +1,7 @@
-"""Widgets to try learning rates and numbers of epochs.
+"""Widgets to try learning rates and numbers of epochs with a *run function* of the chapter.
 
-Both show runs of a *run function* written in the chapter: ``run(lr, num_epochs)``
-trains a fresh model of its own (so it cannot change what another cell computes)
-and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
-:class:`TrainingPanel` trains live, in the kernel's own thread (there may be no
-other, as in a browser kernel); :func:`precomputed_explorer` shows recorded runs
-with sliders linked in the browser (``jslink``), so it works without a kernel.
+``run(lr, num_epochs)`` trains a fresh model of its own (so it cannot change what another cell
+computes) and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
 """
 
 from __future__ import annotations
@@ -30,20 +26,15 @@ RunFunction = Callable[[float, int], Iterable[tuple[float, float, float, float]]
 
 LR_EXPONENTS = (-3.0, 1.0)  # the panel offers learning rates from 0.001 to 10
 MAX_EPOCHS = 30
+WIDE = {"description_width": "initial"}  # descriptions as wide as their text
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+IMG_STYLE = "width: 330px; max-width: 100%; height: auto;"  # side by side, or stacked on a phone
 TABLE_CSS = ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em}"
-PLOT_WIDTH = 330  # CSS pixels of one plot; two sit side by side, or stack on a phone
 
 
 @dataclass
 class RunHistory:
-    """What one training run produced, epoch by epoch.
-
-    ``train_loss`` is the mean of the chapter's ``cross_entropy`` over the
-    epoch's batches, which is infinite as soon as one probability rounds to 0;
-    ``test_loss`` is computed from the logits and stays finite unless the run
-    truly diverges: ``diverged_at`` records the epoch where it stopped being so.
-    """
+    """What one training run produced, epoch by epoch, and the epoch it diverged in, if it did."""
 
     lr: float
     num_epochs: int
@@ -65,14 +56,13 @@ class RunHistory:
 
     def summary(self) -> str:
         """One sentence on how the run ended."""
-        if not self.test_acc:
-            return f"{self.label}: not started"
         done = len(self.test_acc)
+        if not done:
+            return f"{self.label}: not started"
         if self.diverged_at is not None:
             return f"{self.label}: diverged in epoch {done}, the test loss is no longer finite"
         text = f"{self.label}: test accuracy {self.test_acc[-1]:.4f} after epoch {done}"
-        infinite = sum(math.isinf(v) for v in self.train_loss)
-        if infinite:
+        if infinite := sum(math.isinf(v) for v in self.train_loss):
             text += f" (training loss from probabilities infinite in {infinite} of {done} epochs)"
         return text
 
@@ -85,160 +75,121 @@ def _check_settings(lr: object, num_epochs: object) -> None:
         raise ValueError(f"The number of epochs must be a positive integer, got {num_epochs!r}.")
 
 
-def record_run(
-    run: RunFunction,
-    lr: float,
-    num_epochs: int,
-    on_epoch: Callable[[RunHistory], None] | None = None,
-) -> RunHistory:
-    """Call ``run(lr, num_epochs)`` and record its figures epoch by epoch.
+def record_run(run: RunFunction, lr: float, num_epochs: int,
+               on_epoch: Callable[[RunHistory], None] | None = None) -> RunHistory:  # fmt: skip
+    """Call ``run(lr, num_epochs)``, record its figures and call ``on_epoch`` after each epoch.
 
-    A run stops early, with ``diverged_at`` set, only when it truly diverges:
-    when its test loss, computed from the logits, is no longer finite.  An
-    infinite training loss from probabilities alone does not stop it.  NumPy's
-    overflow and divide warnings are silenced meanwhile: the history says it all.
+    The training loss, from probabilities, is infinite as soon as one rounds to 0; the run stops
+    early, with ``diverged_at`` set, only if its test loss, from the logits, is no longer finite.
+    NumPy's overflow and divide warnings are silenced meanwhile: the history says it all.
     """
     _check_settings(lr, num_epochs)
     history = RunHistory(lr=float(lr), num_epochs=int(num_epochs))
+    columns = (history.train_loss, history.train_acc, history.test_loss, history.test_acc)
     with np.errstate(all="ignore"):
-        for epoch, figures in enumerate(run(float(lr), int(num_epochs)), start=1):
-            train_loss, train_acc, test_loss, test_acc = map(float, figures)
-            history.train_loss.append(train_loss)
-            history.train_acc.append(train_acc)
-            history.test_loss.append(test_loss)
-            history.test_acc.append(test_acc)
-            if not math.isfinite(test_loss):
-                history.diverged_at = epoch
+        for epoch, figures in enumerate(run(history.lr, history.num_epochs), start=1):
+            for column, value in zip(columns, figures, strict=True):
+                column.append(float(value))
+            history.diverged_at = None if math.isfinite(history.test_loss[-1]) else epoch
             if on_epoch is not None:
                 on_epoch(history)
-            if history.diverged_at is not None or epoch == num_epochs:
+            if history.diverged_at or epoch == num_epochs:
                 break
     return history
 
 
-# ---------------------------------------------------------------------------- drawing
-
-
 class _Curves:
-    """Two small figures, loss and accuracy by epoch, rendered as crisp PNGs."""
+    """Two small figures, loss and accuracy by epoch, kept to be drawn on again and again."""
 
-    def __init__(self, num_epochs: int) -> None:
+    def __init__(self) -> None:
+        # Figures of their own, not pyplot's, drawn at 200 dpi: twice the size they are shown at.
         self.figures = [Figure(figsize=(3.3, 2.5), dpi=200) for _ in range(2)]
-        for fig in self.figures:
-            FigureCanvasAgg(fig)
-        self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
-        # Losses range from below 0.5 to above 40 at large learning rates: a log scale
-        # shows every run. Matplotlib leaves out infinite values.
+        self.loss_ax, self.acc_ax = (FigureCanvasAgg(fig).figure.subplots() for fig in self.figures)
+        # Losses range from below 0.5 to above 40 at large learning rates: a log scale shows
+        # every run. Matplotlib leaves out infinite values.
         self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", yscale="log")
         self.acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(True, alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-            ax.set_xlim(0.5, num_epochs + 0.5)
-        self._laid_out = False
+        self.laid_out = False  # the labels never change, so neither does the layout
 
-    def draw(self, runs: Sequence[RunHistory], legend: bool) -> None:
-        """Replace the lines by those of ``runs`` (solid: test, dashed: train)."""
-        for ax in (self.loss_ax, self.acc_ax):
+    def html(self, runs: Sequence[RunHistory], num_epochs: int, what: str, *, legend: bool = True,
+             loss_range: tuple[float, float] | None = None) -> str:  # fmt: skip
+        """``runs`` in two ``<img>`` tags, PNGs at twice their size, described by ``what``."""
+        for ax in (self.loss_ax, self.acc_ax):  # clearing the axes would be slower
+            ax.set_xlim(0.5, num_epochs + 0.5)
             for artist in [*ax.lines, *([ax.get_legend()] if ax.get_legend() else [])]:
                 artist.remove()
         for run, colour in zip(runs, COLOURS, strict=False):
             self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
             self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3)
             self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour)
-        if runs:  # fit the losses, unless the caller fixed the scale
+        if runs and not loss_range:  # fit the losses (relim forgets the lines removed)
             self.loss_ax.relim()
             self.loss_ax.autoscale_view(scalex=False)
         else:
-            self.loss_ax.set_ylim(0.1, 10)
-            self.loss_ax.set_autoscaley_on(True)
+            self.loss_ax.set_ylim(loss_range or (0.1, 10), auto=not loss_range)
         if legend and runs:
             self.loss_ax.legend(fontsize=7, loc="best")
         # Which line is which on the accuracy plot: empty lines in grey, for the legend.
-        styles = [("o-", "test", {"ms": 3}), ("--", "train", {})]
-        keys = [self.acc_ax.plot([], [], fmt, color="0.35", **kw)[0] for fmt, _, kw in styles]
-        self.acc_ax.legend(keys, [name for _, name, _ in styles], fontsize=8, loc="lower right")
-
-    def html(self, what: str) -> str:
-        """Both figures as ``<img>`` tags that sit side by side, or stack when narrow."""
-        alts = (
-            f"Test loss by epoch, log scale: {what}",
-            f"Accuracy by epoch (solid: test, dashed: train): {what}",
-        )
+        keys = self.acc_ax.plot([], [], "o-", [], [], "--", color="0.35", ms=3)
+        self.acc_ax.legend(keys, ["test", "train"], fontsize=8, loc="lower right")
+        alts = (f"Test loss by epoch, log scale: {what}",
+                f"Accuracy by epoch (solid: test, dashed: train): {what}")  # fmt: skip
         images = []
         for fig, alt in zip(self.figures, alts, strict=True):
-            if not self._laid_out:  # the labels never change, so neither does the layout
+            if not self.laid_out:
                 fig.tight_layout()
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", metadata={"Software": None})
-            data = base64.b64encode(buffer.getvalue()).decode("ascii")
-            images.append(
-                f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"'
-                f' style="width: {PLOT_WIDTH}px; max-width: 100%; height: auto;">'
-            )
-        self._laid_out = True
+            src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+            images.append(f'<img src="{src}" alt="{html.escape(alt)}" style="{IMG_STYLE}">')
+        self.laid_out = True
         return f'<div class="d2l-curves">{"".join(images)}</div>'
 
 
-# ---------------------------------------------------------------------------- live panel
-
-
 class TrainingPanel(widgets.VBox):
-    """Sliders, a Train button and learning curves that grow epoch by epoch.
+    """Sliders and a Train button for ``run``, and curves that grow epoch by epoch as it trains.
 
-    ``run`` is the run function; ``lr`` and ``num_epochs`` set the sliders;
-    the last ``runs_kept`` runs (1 to 6) stay on the plot for comparison.
+    It trains in the kernel's own thread (a browser kernel has no other). The last
+    ``runs_kept`` runs (1 to 6) stay on the plot for comparison.
     """
 
-    def __init__(
-        self, run: RunFunction, *, lr: float = 0.1, num_epochs: int = 10, runs_kept: int = 4
-    ) -> None:
+    def __init__(self, run: RunFunction, *, lr: float = 0.1, num_epochs: int = 10,
+                 runs_kept: int = 4) -> None:  # fmt: skip
         _check_settings(lr, num_epochs)
         low, high = 10 ** LR_EXPONENTS[0], 10 ** LR_EXPONENTS[1]
         if not (low <= lr <= high and num_epochs <= MAX_EPOCHS):  # the sliders would clamp them
-            raise ValueError(
-                f"The panel offers learning rates from {low:g} to {high:g} and up to {MAX_EPOCHS} "
-                f"epochs, got lr={lr!r}, num_epochs={num_epochs!r}."
-            )
+            offer = f"learning rates from {low:g} to {high:g} and up to {MAX_EPOCHS} epochs"
+            raise ValueError(f"The panel offers {offer}, got lr={lr!r}, num_epochs={num_epochs!r}.")
         if not 1 <= runs_kept <= len(COLOURS):
             raise ValueError(f"runs_kept must be from 1 to {len(COLOURS)}, got {runs_kept!r}.")
-        self._run, self.runs_kept, self.runs = run, runs_kept, []
-        wide = {"description_width": "initial"}
+        self._run, self.runs_kept, self.runs, self._curves = run, runs_kept, [], _Curves()
         self.lr_slider = widgets.FloatLogSlider(
-            value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.25,
-            description="learning rate", readout_format=".3g", style=wide,
-        )  # fmt: skip
+            value=lr, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.25, readout_format=".3g",
+            description="learning rate", style=WIDE)  # fmt: skip
         self.epochs_slider = widgets.IntSlider(
-            value=num_epochs, min=1, max=MAX_EPOCHS, description="epochs", style=wide
-        )
+            value=num_epochs, min=1, max=MAX_EPOCHS, description="epochs", style=WIDE)  # fmt: skip
         self.train_button = widgets.Button(
             description="Train", tooltip="Train a fresh model with these settings",
-            style={"button_color": "#1a5fb4", "text_color": "white"},
-        )  # fmt: skip
+            style={"button_color": "#1a5fb4", "text_color": "white"})  # fmt: skip
         self.clear_button = widgets.Button(description="Clear runs", tooltip="Forget the runs")
+        self.train_button.on_click(lambda _: self.train())
+        self.clear_button.on_click(lambda _: self.clear())
         self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
         self.status = widgets.HTML("Press <b>Train</b> to train a fresh model.")
         self.plot = widgets.HTML()
-        self._curves = _Curves(MAX_EPOCHS)
-        self.train_button.on_click(lambda _: self.train())
-        self.clear_button.on_click(lambda _: self.clear())
         self._redraw()
         flow = widgets.Layout(flex_flow="row wrap", align_items="center")
-        super().__init__(
-            [
-                widgets.HBox([self.lr_slider, self.epochs_slider], layout=flow),
-                widgets.HBox([self.train_button, self.clear_button, self.progress], layout=flow),
-                self.status,
-                self.plot,
-            ]
-        )
+        sliders = widgets.HBox([self.lr_slider, self.epochs_slider], layout=flow)
+        buttons = widgets.HBox([self.train_button, self.clear_button, self.progress], layout=flow)
+        super().__init__([sliders, buttons, self.status, self.plot])
         self.add_class("d2l-training-panel")
 
     def __repr__(self) -> str:
-        return (
-            f"TrainingPanel(lr={self.lr_slider.value:g}, epochs={self.epochs_slider.value}, "
-            f"runs={len(self.runs)})"
-        )
+        lr, epochs = self.lr_slider.value, self.epochs_slider.value
+        return f"TrainingPanel(lr={lr:g}, epochs={epochs}, runs={len(self.runs)})"
 
     def clear(self) -> None:
         """Forget the runs shown."""
@@ -254,8 +205,7 @@ class TrainingPanel(widgets.VBox):
         self.progress.max, self.progress.value = num_epochs, 0
 
         def show(history: RunHistory) -> None:
-            self.runs[-1] = history
-            self.progress.value = len(history.test_acc)
+            self.runs[-1], self.progress.value = history, len(history.test_acc)
             self.status.value = f"Training: epoch {len(history.test_acc)} of {num_epochs}…"
             self._redraw()
 
@@ -266,32 +216,18 @@ class TrainingPanel(widgets.VBox):
             raise
         finally:
             self.train_button.disabled = self.clear_button.disabled = False
-        self.status.value = html.escape(history.summary()) + "."
-        if history.diverged_at is not None:
-            self.status.value += " Lower the learning rate and train again."
+        advice = " Lower the learning rate and train again." if history.diverged_at else ""
+        self.status.value = f"{html.escape(history.summary())}.{advice}"
         return history
 
     def _redraw(self) -> None:
-        max_epochs = max([self.epochs_slider.value, *(r.num_epochs for r in self.runs)])
-        for ax in (self._curves.loss_ax, self._curves.acc_ax):
-            ax.set_xlim(0.5, max_epochs + 0.5)
-        self._curves.draw(self.runs, legend=True)
+        num_epochs = max([self.epochs_slider.value, *(run.num_epochs for run in self.runs)])
         described = "; ".join(run.summary() for run in self.runs) or "no run yet"
-        self.plot.value = self._curves.html(f"{described}.")
-
-
-# ---------------------------------------------------------------------------- explorer
+        self.plot.value = self._curves.html(self.runs, num_epochs, f"{described}.")
 
 
 class ExplorerBox(widgets.VBox):
-    """The widget :func:`precomputed_explorer` returns, with its parts named."""
-
-    lr_slider: widgets.SelectionSlider
-    epochs_slider: widgets.SelectionSlider
-    figure_stack: widgets.Stack
-    table_stack: widgets.Stack
-    links: list
-    runs: list[RunHistory]
+    """What :func:`precomputed_explorer` returns, a ``VBox`` with its parts named (see there)."""
 
     def __repr__(self) -> str:
         lrs = ", ".join(f"{run.lr:g}" for run in self.runs)
@@ -299,57 +235,48 @@ class ExplorerBox(widgets.VBox):
 
 
 def _linked_slider(
-    description: str, options: list[str], index: int, views: list[str]
+    name: str, options: list[str], index: int, views: list[str]
 ) -> tuple[widgets.HBox, widgets.SelectionSlider, widgets.Stack, list]:
-    """A slider whose read-out and view are chosen in the browser, by ``jslink``."""
+    """A slider whose read-out and view, one of ``views``, are picked in the browser."""
     slider = widgets.SelectionSlider(
-        options=options, index=index, description=description, readout=False,
-        style={"description_width": "initial"},
-    )  # fmt: skip
+        options=options, index=index, description=name, readout=False, style=WIDE
+    )
+    # The slider's own read-out is off: a reader could edit it. A label shows the value instead.
     readout = widgets.Stack([widgets.HTML(f"<b>{o}</b>") for o in options], selected_index=index)
-    stack = widgets.Stack([widgets.HTML(v) for v in views], selected_index=index)
-    links = [
-        widgets.jslink((slider, "index"), (readout, "selected_index")),
-        widgets.jslink((slider, "index"), (stack, "selected_index")),
-    ]
+    stack = widgets.Stack([widgets.HTML(view) for view in views], selected_index=index)
+    links = [widgets.jslink((slider, "index"), (w, "selected_index")) for w in (readout, stack)]
     return widgets.HBox([slider, readout]), slider, stack, links
 
 
-def precomputed_explorer(
-    runs: Sequence[RunHistory], *, initial_lr: float | None = None
-) -> ExplorerBox:
+def precomputed_explorer(runs: Sequence[RunHistory], *,
+                         initial_lr: float | None = None) -> ExplorerBox:  # fmt: skip
     """A kernel-free explorer of ``runs``, one per learning rate in increasing order.
 
-    The learning-rate slider picks the run whose curves are shown (first the one
-    at ``initial_lr``, by default the middle one); the epoch slider picks the
-    epoch after which a table compares all the runs.
+    Its ``lr_slider`` picks the run whose curves ``figure_stack`` shows (first the one at
+    ``initial_lr``, by default the middle one); its ``epochs_slider`` picks the epoch after
+    which a table in ``table_stack`` compares all the runs. Its ``links`` do so in the browser.
     """
+    lrs, num_epochs = [run.lr for run in runs], runs[0].num_epochs if runs else 0
     if not runs:
         raise ValueError("The explorer needs at least one run.")
-    lrs = [run.lr for run in runs]
     if sorted(set(lrs)) != lrs:
         raise ValueError(f"Runs must have distinct, increasing learning rates, got {lrs}.")
-    num_epochs = runs[0].num_epochs
     if any(run.num_epochs != num_epochs for run in runs):
         raise ValueError("All runs must be planned for the same number of epochs.")
     if initial_lr is not None and initial_lr not in lrs:
         raise ValueError(f"initial_lr {initial_lr} is not one of the runs' rates {lrs}.")
-    start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
     losses = [v for run in runs for v in run.test_loss if 0 < v < math.inf]
-    figures = []
-    for run in runs:
-        curves = _Curves(num_epochs)
-        if losses:  # one scale for all runs, so that switching runs compares them
-            curves.loss_ax.set_ylim(min(losses) / 1.2, max(losses) * 1.2)
-        curves.draw([run], legend=False)
-        figures.append(curves.html(f"{run.summary()}."))
+    # One loss scale for all runs, so that switching runs compares them.
+    loss_range = (min(losses) / 1.2, max(losses) * 1.2) if losses else None
+    curves, epochs = _Curves(), range(1, num_epochs + 1)
+    figures = [curves.html([run], num_epochs, f"{run.summary()}.", legend=False,
+                           loss_range=loss_range) for run in runs]  # fmt: skip
+    start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
     lr_row, lr_slider, figure_stack, lr_links = _linked_slider(
-        "learning rate", [f"{lr:g}" for lr in lrs], start, figures
-    )
-    tables = [_epoch_table(runs, epoch) for epoch in range(1, num_epochs + 1)]
+        "learning rate", [f"{lr:g}" for lr in lrs], start, figures)  # fmt: skip
     epoch_row, epochs_slider, table_stack, epoch_links = _linked_slider(
-        "compare after epoch", [str(k) for k in range(1, num_epochs + 1)], num_epochs - 1, tables
-    )
+        "compare after epoch", [str(k) for k in epochs], num_epochs - 1,
+        [_epoch_table(runs, epoch) for epoch in epochs])  # fmt: skip
     explorer = ExplorerBox([lr_row, figure_stack, epoch_row, table_stack])
     explorer.add_class("d2l-explorer")
     explorer.runs, explorer.links = list(runs), lr_links + epoch_links
@@ -363,15 +290,14 @@ def _number(value: float) -> str:
 
 
 def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
-    """An HTML table of every run's figures after ``epoch``."""
+    """An HTML table of every run's figures after ``epoch``, with a caption and scoped headers."""
     rows = []
     for run in runs:
         if epoch > len(run.test_acc):
             cells = [f"diverged in epoch {run.diverged_at}", "", "", ""]
         else:
-            i = epoch - 1
-            figures = (run.train_loss[i], run.test_loss[i], run.train_acc[i], run.test_acc[i])
-            cells = [_number(v) for v in figures]
+            columns = (run.train_loss, run.test_loss, run.train_acc, run.test_acc)
+            cells = [_number(column[epoch - 1]) for column in columns]
         rows.append(f"<tr><th scope='row'>{run.lr:g}</th>{''.join(f'<td>{c}</td>' for c in cells)}")
     names = ("learning rate", "train loss (probabilities)", "test loss (logits)", "train acc",
              "test acc")  # fmt: skip
