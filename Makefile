@@ -95,8 +95,8 @@ bench: data assets
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: setup
-	$(BIN)/ruff check d2lutil tests benchmarks lite
-	$(BIN)/ruff format --check d2lutil tests benchmarks lite
+	$(BIN)/ruff check d2lutil tests benchmarks lite _ext
+	$(BIN)/ruff format --check d2lutil tests benchmarks lite _ext
 	$(BIN)/actionlint -pyflakes= $$(command -v shellcheck >/dev/null || echo -shellcheck=) .github/workflows/*.yml
 
 test: book lint
