@@ -527,6 +527,14 @@ def test_static_files_are_all_used(visits: dict[View, Visit]) -> None:
 # --------------------------------------------------------------------- the pages' content
 
 
+def test_every_page_declares_its_viewport_once() -> None:
+    texts = {page: (SITE / page).read_text() for page in site_pages()}
+    redirects = {page for page, text in texts.items() if 'http-equiv="refresh"' in text.lower()}
+    assert redirects == {"index.html"}  # to intro.html; it shows nothing
+    counts = {page: text.count('<meta name="viewport"') for page, text in texts.items()}
+    assert {page: n for page, n in counts.items() if page not in redirects and n != 1} == {}
+
+
 def test_landing_page_loads_and_links_to_the_chapter(visits: dict[View, Visit]) -> None:
     landing = visits[View("index.html")]
     assert any(u.endswith("/intro.html") for u in landing.requests)

@@ -93,6 +93,10 @@ SEARCH_BUTTON = re.compile(
     r'(<button class="btn search-button-field [^"]*" title="Search") aria-label="Search"'
 )
 SUMMARY = '<summary aria-label="Toggle hidden content">'
+#: Sphinx's layout and the themes each write one (three on most pages); the first stays.
+VIEWPORT = re.compile(
+    r'\n?<meta name="viewport" content="width=device-width, initial-scale=1(?:\.0)?" ?/>'
+)
 
 
 IMAGE = re.compile(
@@ -146,8 +150,14 @@ def finish_page(text: str, page: Path, outdir: Path) -> tuple[str, list[str]]:
       label-content-name-mismatch, WCAG 2.5.3): their aria-label said something else ("Search"
       for "Search Ctrl+K", "Toggle hidden content" for "Show code cell source").
     - Figures: see :func:`figure_image`.
+    - The viewport is declared once, not three times.
     """
     missing = []
+    tags = list(VIEWPORT.finditer(text))
+    if len(tags) < 2:
+        missing.append("the repeated viewport tags of Sphinx and the themes")
+    if tags:
+        text = text[: tags[0].end()] + VIEWPORT.sub("", text[tags[0].end() :])
     text, n = FONTAWESOME.subn("", text)
     if n != 1:
         missing.append("the theme's fontawesome.js script tag")
