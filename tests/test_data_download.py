@@ -292,6 +292,17 @@ def test_https_mirrors_are_used_with_their_certificates_checked(
     assert data.find_fashion_mnist()[1] == "user cache"
 
 
+@pytest.mark.filterwarnings("ignore::tqdm.TqdmMonitorWarning")  # tqdm's own thread, not ours
+def test_without_threads_a_download_fails_with_a_data_error(file_server, monkeypatch) -> None:
+    def no_threads(self: object) -> None:  # as in Pyodide, a browser's Python
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr("threading.Thread.start", no_threads)
+    with pytest.raises(data.DataError, match=r"cannot download here \(can't start new thread\)"):
+        data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
+    assert cache_files() == []
+
+
 def test_redirects_are_followed_only_to_https_or_the_same_host(file_server) -> None:
     data.fetch_fashion_mnist(mirrors=[file_server.url("here")], progressbar=False)
     assert data.find_fashion_mnist()[1] == "user cache"

@@ -151,6 +151,9 @@ class _Transfer:
     def __iter__(self) -> Iterator[bytes]:
         try:
             threading.Thread(target=self._watch, daemon=True).start()
+        except RuntimeError as err:  # a browser's Python: no threads, nor sockets
+            raise DataError(f"cannot download here ({err})") from err
+        try:
             conn, response = self._response()
             with contextlib.closing(conn), response:
                 length = response.length or 0
