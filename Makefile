@@ -41,6 +41,9 @@ data: setup
 # (_ext/d2l_site); axe-core (tests/test_browser.py) and Lighthouse (make lighthouse,
 # tests/test_lighthouse.py) check the built pages.
 NPM ?= npm
+# `make book NPM_CI_ARGS=--omit=dev` skips axe-core and Lighthouse, which only the tests use
+# (the Pages workflow does so).
+NPM_CI_ARGS ?=
 # Touched by `npm ci` here only (npm itself rewrites node_modules/.package-lock.json on any
 # `npm install`, which would pass for an up-to-date `npm ci`).
 NPM_STAMP := node_modules/.npm-ci-done
@@ -48,7 +51,7 @@ VENDOR := vendor/static/npm
 WIDGETS_DIST := node_modules/@jupyter-widgets/html-manager/dist
 
 $(NPM_STAMP): package.json package-lock.json
-	$(NPM) ci
+	$(NPM) ci $(NPM_CI_ARGS)
 	touch $@
 
 vendor/.copied: $(NPM_STAMP) Makefile
