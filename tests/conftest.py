@@ -75,6 +75,9 @@ class FileServer:
     ``/slowmove/F`` redirects to ``/good/F``, announcing a 1 GB body that it trickles
     ``/slowfail/F`` 500, announcing a 1 GB body that it trickles
     ``/bombmove/F`` redirects to ``/good/F`` with a gzip-encoded body, :attr:`bomb`
+    ``/badmove/F``  redirects to ``http://[oops/F``, not a URL
+    ``/oddmove/F``  redirects to ``/été/F``, not ASCII
+    ``/chain/N/F``  redirects to ``/chain/N-1/F``, and ``/chain/0/F`` to ``/good/F``
 
     A request for an absolute URL (``GET http://any.host/good/F``, as to a proxy) is served
     as one for its path, and counted in :attr:`proxied`.
@@ -90,6 +93,7 @@ class FileServer:
         self.bomb = b""  # what /bombmove/ sends, gzip-encoded
         self.scheme, self.certificate = "http", None
         self.proxied = 0
+        self.proxy_logins: list[str] = []  # Proxy-Authorization headers received
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -123,12 +127,25 @@ class FileServer:
             def do_GET(self) -> None:
                 if "://" in self.path:
                     server.proxied += 1
+                    server.proxy_logins.append(self.headers.get("Proxy-Authorization", ""))
                     self.path = urlsplit(self.path).path
                 server.requests[self.path] += 1
                 _, behaviour, name = self.path.split("/", 2)
                 path = server.folder / name
                 if behaviour in ("here", "away", "slowmove", "bombmove", "slowfail"):
                     self.unwanted_body(behaviour, name)
+                    return
+                if behaviour in ("badmove", "oddmove", "chain"):
+                    where = {"badmove": f"http://[oops/{name}", "oddmove": f"/\u00e9t\u00e9/{name}"}
+                    if behaviour == "chain":
+                        count, file = name.split("/")
+                        where[behaviour] = (
+                            f"/chain/{int(count) - 1}/{file}" if int(count) else f"/good/{file}"
+                        )
+                    self.send_response(302)
+                    self.send_header("Location", where[behaviour])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if behaviour == "missing" or not path.is_file():
                     self.send_error(404)

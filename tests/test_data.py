@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,7 @@ def test_bad_arrays_or_rng_are_refused_at_construction() -> None:
         (lambda: data.load_fashion_mnist(data_dir="~nosuchuser/x"), "data_dir must be a folder"),
         (lambda: data.load_fashion_mnist(cache="~nosuchuser/x"), "cache must be a folder"),
         (lambda: data.load_fashion_mnist(download="no"), "download must be True or False"),
+        (lambda: data.load_fashion_mnist(data_dir="/tmp/a\0b"), "data_dir must be a folder"),
     ],
 )
 def test_bad_arguments_are_refused_before_any_work(
@@ -249,6 +251,17 @@ def test_decompressed_and_recompressed_copies_are_accepted(
     for copy in (plain, recompressed):
         np.testing.assert_array_equal(copy.train_images, reference.train_images)
         np.testing.assert_array_equal(copy.test_labels, reference.test_labels)
+
+
+def test_a_file_of_many_gzip_members_is_refused_at_once(
+    real_data_dir: Path, tmp_path: Path
+) -> None:
+    folder = copy_data(real_data_dir, tmp_path / "copy")
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"", mtime=0) * 3000)
+    start = time.monotonic()  # each member would cost a copy of the rest: quadratic
+    with pytest.raises(data.DataError, match="more than 16 gzip members; gunzip it"):
+        data.load_fashion_mnist(folder)
+    assert time.monotonic() - start < 1
 
 
 def test_a_multi_member_gzip_file_is_read_as_gzip_reads_it(

@@ -137,6 +137,24 @@ def test_a_folder_in_the_place_of_a_part_file_is_named_in_the_error(file_server)
     assert (part / "mine.txt").read_text() == "mine"
 
 
+def test_a_cache_folder_that_cannot_be_looked_into_is_a_miss(
+    real_data_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / ("x" * 300)))  # name too long
+    monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", (str(real_data_dir),))
+    assert data.load_fashion_mnist(download=False).origin == "system copy"
+    assert cli(["where"]) == 0
+    with pytest.raises(data.DataError, match="File name too long"):
+        data.fetch_fashion_mnist()
+
+
+def test_a_folder_in_the_place_of_the_lock_is_named(file_server) -> None:
+    (cached() / ".lock").mkdir(parents=True)
+    message = f"cannot write to the cache folder {cached()} ({cached() / '.lock'}: Is a directory)"
+    with pytest.raises(data.DataError, match=re.escape(message)):
+        data.fetch_fashion_mnist(mirrors=[file_server.url("good")])
+
+
 def test_a_killed_download_is_cleared_by_a_load_served_from_elsewhere(
     real_data_dir: Path, monkeypatch
 ) -> None:

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -269,10 +270,21 @@ def test_a_gzip_encoded_redirect_body_is_never_inflated(file_server, gzip_bomb: 
 def test_the_proxies_the_environment_names_are_used(
     file_server, tls_file_server, connect_proxy, monkeypatch
 ) -> None:
-    monkeypatch.setenv("http_proxy", f"127.0.0.1:{file_server.port}")  # serves absolute URLs
+    # The file server serves absolute URLs, as a proxy does.
+    monkeypatch.setenv("http_proxy", f"http://me:p%40ss@127.0.0.1:{file_server.port}/")
     before = file_server.proxied
     data.fetch_fashion_mnist(mirrors=["http://fashion-mnist.invalid/good/"], progressbar=False)
     assert file_server.proxied - before == 4
+    assert file_server.proxy_logins[-4:] == ["Basic bWU6cEBzcw=="] * 4  # me:p@ss
+    shutil.rmtree(data.cache_dir())
+    with socket.socket() as probe:  # a port that was free a moment ago: a dead proxy
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    monkeypatch.setenv("http_proxy", f"http://me:p%40ss@127.0.0.1:{dead}")
+    with pytest.raises(data.DataError) as raised:  # the proxy is named, not its password
+        data.fetch_fashion_mnist(mirrors=["http://fashion-mnist.invalid/good/"], retries=0)
+    assert f"Connection refused (through the proxy 127.0.0.1:{dead})" in str(raised.value)
+    assert "p%40ss" not in str(raised.value) and "p@ss" not in str(raised.value)
     shutil.rmtree(data.cache_dir())
     proxy, tunnels = connect_proxy
     monkeypatch.setenv("https_proxy", proxy)
@@ -301,6 +313,60 @@ def test_without_threads_a_download_fails_with_a_data_error(file_server, monkeyp
     with pytest.raises(data.DataError, match=r"cannot download here \(can't start new thread\)"):
         data.fetch_fashion_mnist(mirrors=[file_server.url("good")], progressbar=False)
     assert cache_files() == []
+
+
+def test_a_bad_redirect_is_a_failed_mirror(file_server, capsys) -> None:
+    mirrors = [file_server.url("badmove"), file_server.url("oddmove"), file_server.url("good")]
+    data.fetch_fashion_mnist(mirrors=mirrors, progressbar=False)
+    err = capsys.readouterr().err
+    assert "Invalid IPv6 URL" in err and "UnicodeEncodeError" in err
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
+@pytest.mark.parametrize("retries", [0, 4])
+def test_at_most_five_redirects_are_followed_whatever_the_retries(file_server, retries) -> None:
+    data.fetch_fashion_mnist(mirrors=[file_server.url("chain/4")], retries=retries)
+    shutil.rmtree(data.cache_dir())
+    with pytest.raises(data.DataError, match="redirects more than 5 times"):
+        data.fetch_fashion_mnist(mirrors=[file_server.url("chain/5")], retries=retries)
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port on 127.0.0.1 whose listener's backlog is full: a new connection hangs."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+    port = listener.getsockname()[1]
+    queued = [socket.socket() for _ in range(3)]
+    for sock in queued:
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", port))
+    time.sleep(0.2)
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            probe.connect(("127.0.0.1", port))
+    yield port
+    for sock in [*queued, listener]:
+        sock.close()
+
+
+@pytest.mark.usefixtures("fast_limits")
+def test_connecting_to_many_silent_addresses_stops_at_the_deadline(
+    unanswered_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+
+    def six_addresses(host: str, *args: object, **kwargs: object) -> list:  # as a DNS may give
+        if host == "blackhole.test":
+            return real("127.0.0.1", unanswered_port, socket.AF_INET, socket.SOCK_STREAM) * 6
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr("socket.getaddrinfo", six_addresses)
+    monkeypatch.setattr("d2lutil.data.download.FILE_DEADLINE", 3.0)  # CONNECT_TIMEOUT: 2 s
+    start = time.monotonic()
+    with pytest.raises(data.DataError, match=r"too slow|took more than"):
+        data.fetch_fashion_mnist(mirrors=[f"http://blackhole.test:{unanswered_port}/"], retries=0)
+    assert time.monotonic() - start < 4 * (2.0 + 0.5) + 1  # not 6 × 2 s per file
 
 
 def test_redirects_are_followed_only_to_https_or_the_same_host(file_server) -> None:

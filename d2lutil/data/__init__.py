@@ -8,6 +8,7 @@ looked for, how one is read), then this module, ``download`` and ``__main__`` (t
 
 import contextlib
 import functools
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def load_fashion_mnist(
     if mirrors is not None:  # the arguments are checked before any work
         mirror_list(mirrors)
     folder, attempts = cache_dir(cache) / "fashion-mnist", []
-    if any((folder / f"{spec.name}.gz.part").exists() for spec in FILES):
+    if any(os.path.lexists(folder / f"{spec.name}.gz.part") for spec in FILES):
         with contextlib.suppress(DataError), locked(folder, wait=False):
             remove_parts(folder)  # a killed download's, even if the data is found elsewhere
     for paths, origin, explicit in complete_folders(data_dir, cache):

@@ -1,12 +1,13 @@
 """Filling the cache folder: mirrors in order, downloads bounded in size and time, a lock.
 
 HTTP is the standard library's ``http.client``: it follows no redirect, retries nothing and
-reads no body unasked, so every byte received counts against the limits below, a response we
+reads no body unasked, so every byte of a body counts against the size limit, a response we
 do not want is closed unread, and a watchdog thread bounds the time of every step.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import os
@@ -19,7 +20,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .sources import (  # isort: skip
     CACHE_DIR_ENV, FILES, DataError, IdxFile, PathArg, cache_dir, check, is_integer, max_size,
@@ -70,9 +71,11 @@ def locked(folder: Path, wait: bool = True) -> Iterator[None]:
         lock = open(os.open(folder / ".lock", flags, 0o666), "a")  # noqa: SIM115 (closed below)
         if not stat.S_ISREG(os.fstat(lock.fileno()).st_mode):
             lock.close()
-            raise OSError(f"{folder / '.lock'} is not a regular file")
+            raise OSError(0, "not a regular file", str(folder / ".lock"))
     except OSError as err:
-        why = f"cannot write to the cache folder {folder} ({err.strerror or err})"
+        why = (
+            f"cannot write to the cache folder {folder} ({err.filename or folder}: {err.strerror})"
+        )
         tip = f"{why}; set {CACHE_DIR_ENV} to a writable folder"
         raise DataError(no_data_message(folder.parent, [tip])) from err
     with lock:
@@ -144,9 +147,9 @@ class _Transfer:
 
     def __init__(self, url: str, limit: int, retries: int, bar: Any) -> None:
         self.url, self.limit, self.retries, self.bar = url, limit, retries, bar
-        self.start, self.received, self.late = time.monotonic(), 0, None
+        self.start, self.received, self.late, self.proxy = time.monotonic(), 0, None, ""
         self.sockets: list[socket.socket] = []  # duplicates, to shut connections down
-        self.done = threading.Event()
+        self.lock, self.done = threading.Lock(), threading.Event()
 
     def __iter__(self) -> Iterator[bytes]:
         try:
@@ -169,12 +172,11 @@ class _Transfer:
                 cut = response.length and f"it sent {self.received:,} of {length:,} bytes"
                 if self.late or cut:  # cut off, by the watchdog or by the server
                     raise DataError(self.late or cut)
-        except (OSError, http.client.HTTPException) as err:
-            raise DataError(self.late or f"{type(err).__name__}: {err}") from err
+        except (OSError, ValueError, http.client.HTTPException) as err:  # ValueError: bad URLs
+            raise DataError(self.late or f"{type(err).__name__}: {err}{self.proxy}") from err
         finally:
             self.done.set()
-            for sock in self.sockets:
-                sock.close()
+            self._close_sockets()
 
     def _watch(self) -> None:
         """Shut the connections down once the transfer takes too long or comes too slowly."""
@@ -184,19 +186,23 @@ class _Transfer:
                 self.late = f"it took more than {FILE_DEADLINE:g} s"
             elif elapsed > GRACE and self.received < MIN_SPEED * elapsed:
                 self.late = f"too slow: below {MIN_SPEED:,} bytes/s on average"
-            for sock in self.sockets if self.late else ():  # a blocked read returns at once
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+            with self.lock:  # never a socket being closed, whose number may be reused
+                for sock in self.sockets if self.late else ():  # a blocked read returns
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+
+    def _close_sockets(self) -> None:
+        with self.lock:
+            while self.sockets:
+                self.sockets.pop().close()
 
     def _response(self) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         """GET the URL, following redirects to https or the same host and retrying 5xx."""
-        url, retries = self.url, self.retries
-        for _ in range(MAX_REDIRECTS + retries + 1):
-            if self.late:
-                raise DataError(self.late)
-            conn, target = self._connection(url)
+        url, redirects, retries = self.url, 0, self.retries
+        while not self.late:
+            conn, target, headers = self._connection(url)
             try:
-                conn.request("GET", target, headers={"Accept-Encoding": "identity"})
+                conn.request("GET", target, headers={"Accept-Encoding": "identity", **headers})
                 response = conn.getresponse()
             except BaseException:
                 conn.close()
@@ -204,45 +210,68 @@ class _Transfer:
             if response.status == 200:
                 return conn, response
             conn.close()  # the body unread: one we do not want costs neither time nor memory
+            self._close_sockets()
             where = urljoin(url, response.getheader("Location", ""))
             if response.status in (301, 302, 303, 307, 308) and where != url:
-                if (
-                    urlsplit(where).scheme != "https"
-                    and urlsplit(where).netloc != urlsplit(url).netloc
-                ):
+                same_host = urlsplit(where).netloc == urlsplit(url).netloc
+                if urlsplit(where).scheme != "https" and not same_host:
                     raise DataError(f"it redirects to {where}, neither https nor this host")
+                if (redirects := redirects + 1) > MAX_REDIRECTS:
+                    raise DataError(f"it redirects more than {MAX_REDIRECTS} times")
                 url = where
             elif response.status < 500 or retries == 0:
                 raise DataError(f"HTTP {response.status} {response.reason}")
             else:
                 retries -= 1
-        raise DataError(f"more than {MAX_REDIRECTS} redirects")
+        raise DataError(self.late)
 
-    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str]:
-        """A connection for ``url`` and the request's target, through the proxy the
+    def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+        """A connection for ``url``, the request's target and headers, through the proxy the
         environment names for its scheme (``http_proxy``, ``https_proxy``), if any."""
-        parts = urlsplit(url)
+        parts, headers = urlsplit(url), {}
         proxy = urllib.request.getproxies().get(parts.scheme)
-        if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
-            proxy = None
-        host = urlsplit(proxy if "//" in proxy else f"//{proxy}").netloc if proxy else parts.netloc
+        if proxy and not urllib.request.proxy_bypass(parts.netloc):
+            via = urlsplit(proxy if "//" in proxy else f"//{proxy}")
+            host, port = via.hostname, via.port or 80
+            self.proxy = f" (through the proxy {host}:{port})"  # its password, if any, unsaid
+            if via.username is not None:  # user:password@host
+                login = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
+                headers["Proxy-Authorization"] = f"Basic {base64.b64encode(login).decode()}"
+        else:
+            host, port, proxy = parts.hostname, parts.port, None
         if parts.scheme == "https":
             import certifi  # here: a browser's Python (no sockets) need not have it
 
             tls = ssl.create_default_context(cafile=certifi.where())
-            conn = http.client.HTTPSConnection(host, timeout=CONNECT_TIMEOUT, context=tls)
-            if proxy:
-                conn.set_tunnel(parts.netloc)  # CONNECT: the proxy sees only encrypted bytes
+            conn = http.client.HTTPSConnection(host, port, timeout=CONNECT_TIMEOUT, context=tls)
+            if proxy:  # CONNECT: the proxy sees only encrypted bytes
+                conn.set_tunnel(parts.hostname, parts.port, headers=headers)
+            headers = {}  # sent to the proxy only, in the CONNECT request
         else:
-            conn = http.client.HTTPConnection(host, timeout=CONNECT_TIMEOUT)
+            conn = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT)
         conn._create_connection = self._connect
         path = parts.path + "?" * bool(parts.query) + parts.query
-        return conn, url if proxy and parts.scheme == "http" else path
+        return conn, url if proxy and parts.scheme == "http" else path, headers
 
-    def _connect(self, *args: Any, **kwargs: Any) -> socket.socket:
-        """``socket.create_connection``, watched: TLS wraps the socket in a new object, but a
-        duplicate of it still shuts the same connection down."""
-        sock = socket.create_connection(*args, **kwargs)
-        sock.settimeout(READ_TIMEOUT)  # per read; the watchdog bounds the total
-        self.sockets.append(sock.dup())
-        return sock
+    def _connect(self, address: tuple[str, int], *_: object) -> socket.socket:
+        """Connect to each of the host's addresses in turn, as ``socket.create_connection``
+        does but within the transfer's limits, and keep a duplicate of the socket for the
+        watchdog (TLS wraps the socket in a new object; the duplicate still shuts it down)."""
+        error: OSError = OSError(f"{address[0]} has no address")
+        for family, kind, proto, _, ip in socket.getaddrinfo(*address, type=socket.SOCK_STREAM):
+            if self.late:
+                raise DataError(self.late)
+            sock = socket.socket(family, kind, proto)
+            time_left = FILE_DEADLINE - (time.monotonic() - self.start)
+            sock.settimeout(max(0.01, min(CONNECT_TIMEOUT, time_left)))
+            try:
+                sock.connect(ip)
+            except OSError as err:
+                sock.close()
+                error = err
+                continue
+            sock.settimeout(READ_TIMEOUT)  # per read; the watchdog bounds the total
+            with self.lock:
+                self.sockets.append(sock.dup())
+            return sock
+        raise error

@@ -33,6 +33,7 @@ MIRRORS: tuple[str, ...] = (
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 )
 PathArg = str | os.PathLike | None
+MAX_MEMBERS = 16  #: gzip members a file may have (``cat a.gz b.gz`` makes two)
 
 
 class IdxFile(NamedTuple):
@@ -81,7 +82,7 @@ def cache_dir(path: PathArg = None) -> Path:
 
 def _folder(value: PathArg, what: str) -> Path | None:  # "" is refused, not taken as cwd
     ok = value is None or (isinstance(value, str | os.PathLike) and bool(os.fspath(value)))
-    check(ok, what, "a folder path or None", value)
+    check(ok and "\0" not in str(value), what, "a folder path or None", value)
     return None if value is None else _expand(Path(value), what)
 
 
@@ -126,7 +127,8 @@ def complete_folders(data_dir: PathArg, cache: PathArg) -> Iterator[tuple[dict, 
 
 
 def _file_in(folder: Path, name: str) -> Path | None:  # gzipped, as published, or not
-    return next((p for p in (folder / f"{name}.gz", folder / name) if p.is_file()), None)
+    # os.path.isfile, unlike Path.is_file, says False for a folder we may not look into.
+    return next((p for p in (folder / f"{name}.gz", folder / name) if os.path.isfile(p)), None)
 
 
 def find_fashion_mnist(data_dir: PathArg = None, *, cache: PathArg = None) -> tuple | None:
@@ -189,18 +191,22 @@ def read_idx(path: Path, spec: IdxFile) -> np.ndarray:
 
 
 def _gunzip(data: bytes, size: int, path: Path) -> bytes:
-    """Inflate gzip ``data`` member after member (as gzip does), never past ``size + 1`` bytes."""
-    parts, rest, inflater = [], data, None
-    while rest[:2] == b"\x1f\x8b" and sum(map(len, parts)) <= size:
+    """Inflate gzip ``data`` member after member (as gzip does), never past ``size + 1`` bytes.
+
+    Each member costs a copy of what follows it: more than MAX_MEMBERS are refused.
+    """
+    parts, rest, total, inflater = [], data, 0, None
+    while rest[:2] == b"\x1f\x8b" and total <= size:
+        if len(parts) == MAX_MEMBERS:
+            raise DataError(f"{path} has more than {MAX_MEMBERS} gzip members; gunzip it.")
         inflater = _zlib.decompressobj(31)  # 31: a gzip header and trailer around deflate data
         try:
-            parts.append(inflater.decompress(rest, size + 1 - sum(map(len, parts))))
+            parts.append(inflater.decompress(rest, size + 1 - total))
         except (zlib.error, _zlib.error) as err:
             raise DataError(f"{path} is not a valid gzip file ({err}).") from err
-        rest = inflater.unused_data
-    content = b"".join(parts)
-    if len(content) > size:
+        rest, total = inflater.unused_data, total + len(parts[-1])
+    if total > size:
         raise DataError(f"{path} inflates to more than the expected {size:,} bytes.")
     if not inflater.eof:
         raise DataError(f"{path} is truncated: its gzip stream ends early.")
-    return content
+    return b"".join(parts)
