@@ -48,7 +48,8 @@ class Animator:
     """Learning curves drawn point by point while a model trains (d2l's ``Animator``).
 
     ``legend`` names the curves, ``fmts`` are their formats; ``xlim``, ``ylim`` fix the axes,
-    which otherwise follow the data. The figure is in :attr:`fig`.
+    which otherwise follow the data. The figure is in :attr:`fig`; in a notebook, the first
+    :meth:`add` shows it and later ones update it in place.
     """
 
     def __init__(self, *, xlabel: str | None = None, ylabel: str | None = None,

@@ -34,7 +34,12 @@ TABLE_CSS = ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6
 
 @dataclass
 class RunHistory:
-    """What one training run produced, epoch by epoch, and the epoch it diverged in, if it did."""
+    """What one training run produced, epoch by epoch, and the epoch it diverged in, if it did.
+
+    ``train_loss`` is the chapter's cross-entropy of probabilities, averaged over the epoch's
+    batches; ``test_loss`` is computed from the logits, so it stays finite unless the run
+    truly diverges.
+    """
 
     lr: float
     num_epochs: int
@@ -77,19 +82,24 @@ def _check_settings(lr: object, num_epochs: object) -> None:
 
 def record_run(run: RunFunction, lr: float, num_epochs: int,
                on_epoch: Callable[[RunHistory], None] | None = None) -> RunHistory:  # fmt: skip
-    """Call ``run(lr, num_epochs)``, record its figures and call ``on_epoch`` after each epoch.
+    """Call ``run(lr, num_epochs)``, record its four numbers and call ``on_epoch`` after each epoch.
 
-    The training loss, from probabilities, is infinite as soon as one rounds to 0; the run stops
-    early, with ``diverged_at`` set, only if its test loss, from the logits, is no longer finite.
-    NumPy's overflow and divide warnings are silenced meanwhile: the history says it all.
+    The training loss, from probabilities, is infinite as soon as one probability rounds to 0;
+    the run stops early, with ``diverged_at`` set, only if its test loss, from the logits, is no
+    longer finite. NumPy's floating-point warnings are silenced meanwhile: the history says it
+    all.
     """
     _check_settings(lr, num_epochs)
     history = RunHistory(lr=float(lr), num_epochs=int(num_epochs))
     columns = (history.train_loss, history.train_acc, history.test_loss, history.test_acc)
     with np.errstate(all="ignore"):
-        for epoch, figures in enumerate(run(history.lr, history.num_epochs), start=1):
-            for column, value in zip(columns, figures, strict=True):
-                column.append(float(value))
+        for epoch, row in enumerate(run(history.lr, history.num_epochs), start=1):
+            values = [float(value) for value in row]  # all checked before any is recorded
+            if len(values) != len(columns):
+                names = "train_loss, train_acc, test_loss, test_acc"
+                raise ValueError(f"A run must yield 4 numbers ({names}), got {len(values)}.")
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
             history.diverged_at = None if math.isfinite(history.test_loss[-1]) else epoch
             if on_epoch is not None:
                 on_epoch(history)
@@ -104,7 +114,9 @@ class _Curves:
     def __init__(self) -> None:
         # Figures of their own, not pyplot's, drawn at 200 dpi: twice the size they are shown at.
         self.figures = [Figure(figsize=(3.3, 2.5), dpi=200) for _ in range(2)]
-        self.loss_ax, self.acc_ax = (FigureCanvasAgg(fig).figure.subplots() for fig in self.figures)
+        for fig in self.figures:
+            FigureCanvasAgg(fig)  # attaches itself: the figure can be saved as a PNG
+        self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
         # Losses range from below 0.5 to above 40 at large learning rates: a log scale shows
         # every run. Matplotlib leaves out infinite values.
         self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", yscale="log")
@@ -163,7 +175,7 @@ class TrainingPanel(widgets.VBox):
         if not (low <= lr <= high and num_epochs <= MAX_EPOCHS):  # the sliders would clamp them
             offer = f"learning rates from {low:g} to {high:g} and up to {MAX_EPOCHS} epochs"
             raise ValueError(f"The panel offers {offer}, got lr={lr!r}, num_epochs={num_epochs!r}.")
-        if not 1 <= runs_kept <= len(COLOURS):
+        if not (isinstance(runs_kept, numbers.Integral) and 1 <= runs_kept <= len(COLOURS)):
             raise ValueError(f"runs_kept must be from 1 to {len(COLOURS)}, got {runs_kept!r}.")
         self._run, self.runs_kept, self.runs, self._curves = run, runs_kept, [], _Curves()
         self.lr_slider = widgets.FloatLogSlider(
@@ -212,7 +224,11 @@ class TrainingPanel(widgets.VBox):
         try:
             history = record_run(self._run, lr, num_epochs, show)
         except BaseException as err:  # an interrupt too: the status must not say "Training"
-            self.status.value = html.escape(f"Training failed: {type(err).__name__}: {err}")
+            if not self.runs[-1].test_acc:  # nothing to show: no "not started" run on the plot
+                self.runs.pop()
+                self._redraw()
+            why = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+            self.status.value = html.escape(f"Training failed: {why}")
             raise
         finally:
             self.train_button.disabled = self.clear_button.disabled = False
@@ -286,7 +302,9 @@ def precomputed_explorer(runs: Sequence[RunHistory], *,
 
 
 def _number(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) else "infinite" if value > 0 else "not a number"
+    if math.isnan(value):
+        return "not a number"
+    return f"{value:.4f}" if math.isfinite(value) else "infinite" if value > 0 else "−infinite"
 
 
 def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
@@ -294,7 +312,8 @@ def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
     rows = []
     for run in runs:
         if epoch > len(run.test_acc):
-            cells = [f"diverged in epoch {run.diverged_at}", "", "", ""]
+            end = f"diverged in epoch {run.diverged_at}" if run.diverged_at else "stopped earlier"
+            cells = [end, "", "", ""]
         else:
             columns = (run.train_loss, run.test_loss, run.train_acc, run.test_acc)
             cells = [_number(column[epoch - 1]) for column in columns]

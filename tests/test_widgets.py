@@ -193,7 +193,7 @@ def test_panel_rejects_bad_settings(problem: LinearProblem) -> None:
     for lr, epochs in [(100.0, 10), (0.0001, 10), (0.1, 50)]:  # beyond what the sliders offer
         with pytest.raises(ValueError, match=r"The panel offers learning rates from 0\.001 to 10"):
             TrainingPanel(problem.run, lr=lr, num_epochs=epochs)
-    for bad in (0, 7):
+    for bad in (0, 7, 2.5, "3", None):
         with pytest.raises(ValueError, match="runs_kept"):
             TrainingPanel(problem.run, runs_kept=bad)
 
@@ -206,8 +206,36 @@ def test_an_interrupted_run_says_so_and_releases_the_panel() -> None:
     panel = TrainingPanel(interrupted)
     with pytest.raises(KeyboardInterrupt):
         panel.train()
-    assert panel.status.value == "Training failed: KeyboardInterrupt: "
+    assert panel.status.value == "Training failed: KeyboardInterrupt"
     assert not panel.train_button.disabled
+
+
+@pytest.mark.parametrize("width", [3, 5])
+def test_a_run_yielding_the_wrong_numbers_records_nothing(problem: LinearProblem, width) -> None:
+    def wrong(lr: float, num_epochs: int) -> Iterator[tuple[float, ...]]:
+        yield 1.0, 0.5, 1.0, 0.5
+        yield (1.0,) * width
+
+    panel = TrainingPanel(wrong, num_epochs=3)
+    with pytest.raises(ValueError, match=f"must yield 4 numbers .* got {width}"):
+        panel.train()
+    assert [len(column) for column in (panel.runs[-1].train_loss, panel.runs[-1].test_acc)] == [
+        1,
+        1,
+    ]
+    panel._run = problem.run  # the panel still trains and draws
+    assert len(panel.train().test_acc) == 3 and "test accuracy" in panel.status.value
+
+
+def test_a_run_failing_before_its_first_epoch_leaves_no_trace_on_the_plot() -> None:
+    def broken(lr: float, num_epochs: int) -> Iterator[tuple[float, float, float, float]]:
+        raise RuntimeError("no data")
+        yield  # a generator, as a run function is
+
+    panel = TrainingPanel(broken)
+    with pytest.raises(RuntimeError):
+        panel.train()
+    assert panel.runs == [] and "not started" not in panel.plot.value
 
 
 def test_a_failing_run_is_shown_escaped_and_releases_the_panel() -> None:
@@ -270,6 +298,13 @@ def test_explorer_tables_report_each_epoch_and_divergence(problem: LinearProblem
     assert f"diverged in epoch {diverged.diverged_at}" in last
     at_divergence = explorer.table_stack.children[diverged.diverged_at - 1].value
     assert "infinite" in at_divergence
+
+
+def test_explorer_tables_say_when_a_run_stopped_early_without_diverging(problem) -> None:
+    short = record_run(lambda lr, n: iter([(1.0, 0.5, 1.0, 0.5)]), 1.0, 3)
+    explorer = precomputed_explorer([record_run(problem.run, 0.1, 3), short])
+    last = explorer.table_stack.children[-1].value
+    assert "stopped earlier" in last and "None" not in last
 
 
 def test_explorer_rejects_inconsistent_runs(problem: LinearProblem) -> None:
