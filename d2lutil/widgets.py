@@ -100,10 +100,11 @@ def record_run(run: RunFunction, lr: float, num_epochs: int,
                 raise ValueError(f"A run must yield 4 numbers ({names}), got {len(values)}.")
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
-            history.diverged_at = None if math.isfinite(history.test_loss[-1]) else epoch
+            if not math.isfinite(history.test_loss[-1]):
+                history.diverged_at = epoch
             if on_epoch is not None:
                 on_epoch(history)
-            if history.diverged_at or epoch == num_epochs:
+            if history.diverged_at is not None or epoch == num_epochs:
                 break
     return history
 
@@ -137,11 +138,13 @@ class _Curves:
             self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
             self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3)
             self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour)
-        if runs and not loss_range:  # fit the losses (relim forgets the lines removed)
+        if loss_range:  # fixed by the caller
+            self.loss_ax.set_ylim(loss_range, auto=False)
+        elif runs:  # fit the losses (relim forgets the lines removed)
             self.loss_ax.relim()
             self.loss_ax.autoscale_view(scalex=False)
-        else:
-            self.loss_ax.set_ylim(loss_range or (0.1, 10), auto=not loss_range)
+        else:  # no run yet: a range that any run's losses will replace
+            self.loss_ax.set_ylim(0.1, 10, auto=True)
         if legend and runs:
             self.loss_ax.legend(fontsize=7, loc="best")
         # Which line is which on the accuracy plot: empty lines in grey, for the legend.
@@ -272,9 +275,9 @@ def precomputed_explorer(runs: Sequence[RunHistory], *,
     ``initial_lr``, by default the middle one); its ``epochs_slider`` picks the epoch after
     which a table in ``table_stack`` compares all the runs. Its ``links`` do so in the browser.
     """
-    lrs, num_epochs = [run.lr for run in runs], runs[0].num_epochs if runs else 0
     if not runs:
         raise ValueError("The explorer needs at least one run.")
+    lrs, num_epochs = [run.lr for run in runs], runs[0].num_epochs
     if sorted(set(lrs)) != lrs:
         raise ValueError(f"Runs must have distinct, increasing learning rates, got {lrs}.")
     if any(run.num_epochs != num_epochs for run in runs):
