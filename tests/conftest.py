@@ -78,6 +78,9 @@ class FileServer:
     ``/badmove/F``  redirects to ``http://[oops/F``, not a URL
     ``/oddmove/F``  redirects to ``/été/F``, not ASCII
     ``/chain/N/F``  redirects to ``/chain/N-1/F``, and ``/chain/0/F`` to ``/good/F``
+    ``/nohost/F``   redirects to ``https:///F``, a URL with no host
+    ``/loginmove/F`` redirects to ``http://alice:pw@127.0.0.1:PORT/good/F``
+    ``/oddfail/F``  404 with a reason phrase holding a terminal escape sequence
 
     A request for an absolute URL (``GET http://any.host/good/F``, as to a proxy) is served
     as one for its path, and counted in :attr:`proxied`.
@@ -135,8 +138,18 @@ class FileServer:
                 if behaviour in ("here", "away", "slowmove", "bombmove", "slowfail"):
                     self.unwanted_body(behaviour, name)
                     return
-                if behaviour in ("badmove", "oddmove", "chain"):
-                    where = {"badmove": f"http://[oops/{name}", "oddmove": f"/\u00e9t\u00e9/{name}"}
+                if behaviour == "oddfail":
+                    self.send_response(404, "Not\x1b[31mFound")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if behaviour in ("badmove", "oddmove", "chain", "nohost", "loginmove"):
+                    where = {
+                        "badmove": f"http://[oops/{name}",
+                        "oddmove": f"/\u00e9t\u00e9/{name}",
+                        "nohost": f"https:///{name}",
+                        "loginmove": f"http://alice:pw@127.0.0.1:{server.port}/good/{name}",
+                    }
                     if behaviour == "chain":
                         count, file = name.split("/")
                         where[behaviour] = (

@@ -147,6 +147,9 @@ def test_bad_arrays_or_rng_are_refused_at_construction() -> None:
         (lambda: data.load_fashion_mnist(mirrors="http://127.0.0.1:9/"), "mirrors must be a list"),
         (lambda: data.fetch_fashion_mnist(mirrors="http://127.0.0.1:9/"), "mirrors must be a list"),
         (lambda: data.load_fashion_mnist(mirrors=["ftp://x/"]), "http"),
+        (lambda: data.load_fashion_mnist(mirrors=["http:///x/"]), "with a host"),
+        (lambda: data.load_fashion_mnist(mirrors=["http://x:99999/"]), "with a host"),
+        (lambda: data.fetch_fashion_mnist(mirrors=["http://al:pw@x/"]), r"\['http://…@x/'\]\.$"),
         (lambda: data.fetch_fashion_mnist(retries=-5), "retries"),
         (lambda: data.fetch_fashion_mnist(retries=1.5), "retries"),
         (lambda: data.load_fashion_mnist(cache=""), "cache must be a folder"),
@@ -251,6 +254,14 @@ def test_decompressed_and_recompressed_copies_are_accepted(
     for copy in (plain, recompressed):
         np.testing.assert_array_equal(copy.train_images, reference.train_images)
         np.testing.assert_array_equal(copy.test_labels, reference.test_labels)
+
+
+def test_bytes_after_the_gzip_data_are_refused(real_data_dir: Path, tmp_path: Path) -> None:
+    folder = copy_data(real_data_dir, tmp_path / "copy")
+    with open(folder / "t10k-labels-idx1-ubyte.gz", "ab") as file:
+        file.write(b"junk")
+    with pytest.raises(data.DataError, match="has 4 bytes after its gzip data"):
+        data.load_fashion_mnist(folder)
 
 
 def test_a_file_of_many_gzip_members_is_refused_at_once(

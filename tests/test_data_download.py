@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -315,12 +316,25 @@ def test_without_threads_a_download_fails_with_a_data_error(file_server, monkeyp
     assert cache_files() == []
 
 
-def test_a_bad_redirect_is_a_failed_mirror(file_server, capsys) -> None:
-    mirrors = [file_server.url("badmove"), file_server.url("oddmove"), file_server.url("good")]
-    data.fetch_fashion_mnist(mirrors=mirrors, progressbar=False)
+def test_a_bad_answer_is_a_failed_mirror(file_server, capsys) -> None:
+    bad = ["badmove", "oddmove", "nohost", "loginmove", "oddfail"]
+    data.fetch_fashion_mnist(mirrors=[*map(file_server.url, bad), file_server.url("good")])
     err = capsys.readouterr().err
-    assert "Invalid IPv6 URL" in err and "UnicodeEncodeError" in err
+    assert err.count("no http(s) URL with a host and no password") == 4 * 2  # not echoed
+    assert "Invalid IPv6 URL" in err
+    assert "UnicodeEncodeError" in err and "HTTP 404 Not?[31mFound" in err
+    assert "\x1b" not in err and "alice" not in err
     assert data.find_fashion_mnist()[1] == "user cache"
+    assert not [t for t in threading.enumerate() if "_watch" in t.name]  # joined, every one
+
+
+def test_a_proxy_address_that_would_show_part_of_its_password_is_refused(
+    file_server, monkeypatch
+) -> None:
+    monkeypatch.setenv("http_proxy", f"http://bob:hun/ter2@127.0.0.1:{file_server.port}")
+    with pytest.raises(data.DataError, match="http_proxy must read http://") as raised:
+        data.fetch_fashion_mnist(mirrors=["http://fashion-mnist.invalid/good/"], retries=0)
+    assert "hun" not in str(raised.value) and "ter2" not in str(raised.value)
 
 
 @pytest.mark.parametrize("retries", [0, 4])

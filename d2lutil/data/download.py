@@ -20,11 +20,11 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 from .sources import (  # isort: skip
-    CACHE_DIR_ENV, FILES, DataError, IdxFile, PathArg, cache_dir, check, is_integer, max_size,
-    mirror_list, no_data_message, read_idx, tell,
+    CACHE_DIR_ENV, FILES, DataError, IdxFile, PathArg, cache_dir, check, is_integer,
+    is_web_address, max_size, mirror_list, no_data_message, read_idx, tell,
 )  # fmt: skip
 
 CONNECT_TIMEOUT = 10.0  #: seconds for a mirror to accept the connection
@@ -152,8 +152,9 @@ class _Transfer:
         self.lock, self.done = threading.Lock(), threading.Event()
 
     def __iter__(self) -> Iterator[bytes]:
+        watchdog = threading.Thread(target=self._watch, daemon=True)
         try:
-            threading.Thread(target=self._watch, daemon=True).start()
+            watchdog.start()
         except RuntimeError as err:  # a browser's Python: no threads, nor sockets
             raise DataError(f"cannot download here ({err})") from err
         try:
@@ -172,10 +173,11 @@ class _Transfer:
                 cut = response.length and f"it sent {self.received:,} of {length:,} bytes"
                 if self.late or cut:  # cut off, by the watchdog or by the server
                     raise DataError(self.late or cut)
-        except (OSError, ValueError, http.client.HTTPException) as err:  # ValueError: bad URLs
+        except (OSError, ValueError, http.client.HTTPException) as err:  # ValueError: bad input
             raise DataError(self.late or f"{type(err).__name__}: {err}{self.proxy}") from err
         finally:
             self.done.set()
+            watchdog.join()  # at most one tick: it waits on done
             self._close_sockets()
 
     def _watch(self) -> None:
@@ -213,45 +215,60 @@ class _Transfer:
             self._close_sockets()
             where = urljoin(url, response.getheader("Location", ""))
             if response.status in (301, 302, 303, 307, 308) and where != url:
+                if not is_web_address(where):  # not echoed: it may hold a password
+                    raise DataError("it redirects to no http(s) URL with a host and no password")
                 same_host = urlsplit(where).netloc == urlsplit(url).netloc
                 if urlsplit(where).scheme != "https" and not same_host:
                     raise DataError(f"it redirects to {where}, neither https nor this host")
                 if (redirects := redirects + 1) > MAX_REDIRECTS:
                     raise DataError(f"it redirects more than {MAX_REDIRECTS} times")
                 url = where
-            elif response.status < 500 or retries == 0:
-                raise DataError(f"HTTP {response.status} {response.reason}")
+            elif response.status < 500 or retries == 0:  # the reason, printable only
+                reason = "".join(c if c.isprintable() else "?" for c in response.reason[:80])
+                raise DataError(f"HTTP {response.status} {reason}")
             else:
                 retries -= 1
         raise DataError(self.late)
 
     def _connection(self, url: str) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
-        """A connection for ``url``, the request's target and headers, through the proxy the
-        environment names for its scheme (``http_proxy``, ``https_proxy``), if any."""
-        parts, headers = urlsplit(url), {}
-        proxy = urllib.request.getproxies().get(parts.scheme)
-        if proxy and not urllib.request.proxy_bypass(parts.netloc):
-            via = urlsplit(proxy if "//" in proxy else f"//{proxy}")
-            host, port = via.hostname, via.port or 80
-            self.proxy = f" (through the proxy {host}:{port})"  # its password, if any, unsaid
-            if via.username is not None:  # user:password@host
-                login = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
-                headers["Proxy-Authorization"] = f"Basic {base64.b64encode(login).decode()}"
-        else:
-            host, port, proxy = parts.hostname, parts.port, None
+        """A connection for ``url``, the request's target, and headers for the proxy."""
+        parts = urlsplit(url)  # a URL that is_web_address accepts: its port is valid
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        proxy = self._proxy_for(parts)
+        host, host_port, headers = proxy or (parts.hostname, port, {})
         if parts.scheme == "https":
             import certifi  # here: a browser's Python (no sockets) need not have it
 
             tls = ssl.create_default_context(cafile=certifi.where())
-            conn = http.client.HTTPSConnection(host, port, timeout=CONNECT_TIMEOUT, context=tls)
+            conn = http.client.HTTPSConnection(
+                host, host_port, timeout=CONNECT_TIMEOUT, context=tls
+            )
             if proxy:  # CONNECT: the proxy sees only encrypted bytes
-                conn.set_tunnel(parts.hostname, parts.port, headers=headers)
+                conn.set_tunnel(parts.hostname, port, headers=headers)
             headers = {}  # sent to the proxy only, in the CONNECT request
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT)
+            conn = http.client.HTTPConnection(host, host_port, timeout=CONNECT_TIMEOUT)
         conn._create_connection = self._connect
         path = parts.path + "?" * bool(parts.query) + parts.query
         return conn, url if proxy and parts.scheme == "http" else path, headers
+
+    def _proxy_for(self, parts: SplitResult) -> tuple[str, int, dict[str, str]] | None:
+        """The proxy the environment names for ``parts`` (``http_proxy``, ``https_proxy``,
+        ``no_proxy``): its host, port and the header that logs in, if any; or None."""
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if not proxy or urllib.request.proxy_bypass(parts.netloc):
+            return None
+        via = urlsplit(proxy if "//" in proxy else f"//{proxy}")
+        if not is_web_address(via.geturl(), proxy=True):
+            # Not echoed: a password with an unencoded / ? or # would show in part.
+            raise DataError(f"{parts.scheme}_proxy must read http://[user:password@]host[:port], "
+                            "with the password's special characters percent-encoded")  # fmt: skip
+        self.proxy = f" (through the proxy {via.hostname}:{via.port or 80})"
+        headers = {}
+        if via.username is not None:  # user:password@host
+            login = f"{unquote(via.username)}:{unquote(via.password or '')}".encode()
+            headers["Proxy-Authorization"] = f"Basic {base64.b64encode(login).decode()}"
+        return via.hostname, via.port or 80, headers
 
     def _connect(self, address: tuple[str, int], *_: object) -> socket.socket:
         """Connect to each of the host's addresses in turn, as ``socket.create_connection``

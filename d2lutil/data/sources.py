@@ -7,12 +7,14 @@ then the values, one byte each.  Fashion-MNIST publishes its four files gzipped.
 import hashlib
 import math
 import os
+import re
 import stat
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import numpy as np
 import platformdirs
@@ -104,9 +106,24 @@ def mirror_list(mirrors: Sequence[str] | None) -> tuple[str, ...]:
     name = "mirrors" if mirrors is not None else f"${MIRRORS_ENV}"
     mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS if mirrors is None else mirrors
     urls = isinstance(mirrors, Sequence) and not isinstance(mirrors, str)
-    ok = urls and all(str(url).startswith(("http://", "https://")) for url in mirrors)
-    check(ok, name, "a list of http(s) base URLs", mirrors)
+    shown = [re.sub(r"//[^/]*@", "//…@", str(url)) for url in mirrors] if urls else mirrors
+    ok = urls and all(is_web_address(url) for url in mirrors)
+    check(ok, name, "a list of http(s) URLs, each with a host and no user:password@", shown)
     return tuple(mirrors)
+
+
+def is_web_address(url: object, *, proxy: bool = False) -> bool:
+    """Whether ``url`` is an http(s) URL with a host, a valid port and no ``user:password@``;
+    with ``proxy=True``, whether it is ``[http://][user:password@]host[:port]``."""
+    try:
+        parts = urlsplit(str(url))
+        parts.port  # noqa: B018 (raises ValueError unless it is a number below 65536)
+    except ValueError:
+        return False
+    if proxy:  # a password's unencoded / ? or # would leave part of it in the path
+        bare = not (parts.path.strip("/") or parts.query or parts.fragment)
+        return parts.scheme in ("", "http") and bool(parts.hostname) and bare
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and "@" not in parts.netloc
 
 
 def complete_folders(data_dir: PathArg, cache: PathArg) -> Iterator[tuple[dict, str, bool]]:
@@ -209,4 +226,6 @@ def _gunzip(data: bytes, size: int, path: Path) -> bytes:
         raise DataError(f"{path} inflates to more than the expected {size:,} bytes.")
     if not inflater.eof:
         raise DataError(f"{path} is truncated: its gzip stream ends early.")
+    if rest:
+        raise DataError(f"{path} has {len(rest):,} bytes after its gzip data.")
     return b"".join(parts)
