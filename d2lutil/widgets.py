@@ -125,7 +125,9 @@ class _Curves:
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(True, alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-        self.laid_out = False  # the labels never change, so neither does the layout
+        # The loss axis's tick labels change with the losses (0.1, 1, 6×10⁻¹...): its figure
+        # is laid out again on every draw. The accuracy figure's labels never change.
+        self.laid_out = False
 
     def html(self, runs: Sequence[RunHistory], num_epochs: int, what: str, *, legend: bool = True,
              loss_range: tuple[float, float] | None = None) -> str:  # fmt: skip
@@ -154,7 +156,7 @@ class _Curves:
                 f"Accuracy by epoch (solid: test, dashed: train): {what}")  # fmt: skip
         images = []
         for fig, alt in zip(self.figures, alts, strict=True):
-            if not self.laid_out:
+            if fig is self.figures[0] or not self.laid_out:
                 fig.tight_layout()
             buffer = io.BytesIO()
             fig.savefig(buffer, format="png", metadata={"Software": None})

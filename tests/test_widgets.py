@@ -227,6 +227,18 @@ def test_a_run_yielding_the_wrong_numbers_records_nothing(problem: LinearProblem
     assert len(panel.train().test_acc) == 3 and "test accuracy" in panel.status.value
 
 
+def test_the_loss_label_stays_in_its_figure_whatever_the_tick_labels() -> None:
+    def bumpy(lr: float, num_epochs: int) -> Iterator[tuple[float, float, float, float]]:
+        for loss in [1.02, 0.71, 0.53, 0.51, 1.15, 1.25, 0.98, 1.06, 0.93, 1.27]:  # 6×10⁻¹...
+            yield loss, 0.8, loss, 0.8
+
+    panel = TrainingPanel(bumpy)  # first laid out with no run: labels 10⁻¹, 10⁰, 10¹
+    panel.train()
+    figure = panel._curves.figures[0]
+    label = panel._curves.loss_ax.yaxis.label.get_window_extent(figure.canvas.get_renderer())
+    assert label.x0 >= 0, f"the label starts {-label.x0:.0f} px left of the figure"
+
+
 def test_a_run_failing_before_its_first_epoch_leaves_no_trace_on_the_plot() -> None:
     def broken(lr: float, num_epochs: int) -> Iterator[tuple[float, float, float, float]]:
         raise RuntimeError("no data")
