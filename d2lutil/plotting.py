@@ -1,19 +1,34 @@
-"""Plotting helpers: an image grid, learning curves drawn as they arrive, a confusion matrix.
+"""Plotting helpers: an image grid, learning curves drawn as they arrive, a confusion matrix,
+and the widgets' learning curves.
 
-Each leaves an ordinary Matplotlib figure behind: a static image in the notebook and the book.
+The first three leave an ordinary Matplotlib figure behind: a static image in the notebook and
+the book. The widgets' curves are PNG images inside their HTML.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython import get_ipython
 from IPython.display import display
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-__all__ = ["Animator", "plot_confusion_matrix", "show_images"]
+if TYPE_CHECKING:
+    from d2lutil.widgets import RunHistory
+
+__all__ = ["Animator", "RunCurves", "plot_confusion_matrix", "show_images"]
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")  # one per run
+IMG_STYLE = "width: 330px; max-width: 100%; height: auto;"  # side by side, or stacked on a phone
 
 
 def show_images(images: np.ndarray | Sequence[np.ndarray], num_rows: int, num_cols: int,
@@ -120,3 +135,61 @@ def plot_confusion_matrix(matrix: np.ndarray, labels: Sequence[str], *,
     ax.set(xlabel="predicted", ylabel="true", yticks=range(len(labels)), yticklabels=labels)
     fig.tight_layout()
     return ax
+
+
+class RunCurves:
+    """The widgets' two small figures, loss and accuracy by epoch, kept to be drawn on again
+    and again, and shown as ``<img>`` tags (the widgets show HTML, not Matplotlib figures)."""
+
+    def __init__(self) -> None:
+        # Figures of their own, not pyplot's, drawn at 200 dpi: twice the size they are shown at.
+        self.figures = [Figure(figsize=(3.3, 2.5), dpi=200) for _ in range(2)]
+        for fig in self.figures:
+            FigureCanvasAgg(fig)  # attaches itself: the figure can be saved as a PNG
+        self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
+        # Losses range from below 0.5 to above 40 at large learning rates: a log scale shows
+        # every run. Matplotlib leaves out infinite values.
+        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", yscale="log")
+        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
+        for ax in (self.loss_ax, self.acc_ax):
+            ax.grid(True, alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+        # The loss axis's tick labels change with the losses (0.1, 1, 6×10⁻¹...): its figure
+        # is laid out again on every draw. The accuracy figure's labels never change.
+        self.laid_out = False
+
+    def html(self, runs: Sequence[RunHistory], num_epochs: int, what: str, *, legend: bool = True,
+             loss_range: tuple[float, float] | None = None) -> str:  # fmt: skip
+        """``runs`` in two ``<img>`` tags, PNGs at twice their size, described by ``what``."""
+        for ax in (self.loss_ax, self.acc_ax):  # clearing the axes would be slower
+            ax.set_xlim(0.5, num_epochs + 0.5)
+            for artist in [*ax.lines, *([ax.get_legend()] if ax.get_legend() else [])]:
+                artist.remove()
+        for run, colour in zip(runs, COLOURS, strict=False):
+            self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
+            self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3)
+            self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour)
+        if loss_range:  # fixed by the caller
+            self.loss_ax.set_ylim(loss_range, auto=False)
+        elif runs:  # fit the losses (relim forgets the lines removed)
+            self.loss_ax.relim()
+            self.loss_ax.autoscale_view(scalex=False)
+        else:  # no run yet: a range that any run's losses will replace
+            self.loss_ax.set_ylim(0.1, 10, auto=True)
+        if legend and runs:
+            self.loss_ax.legend(fontsize=7, loc="best")
+        # Which line is which on the accuracy plot: empty lines in grey, for the legend.
+        keys = self.acc_ax.plot([], [], "o-", [], [], "--", color="0.35", ms=3)
+        self.acc_ax.legend(keys, ["test", "train"], fontsize=8, loc="lower right")
+        alts = (f"Test loss by epoch, log scale: {what}",
+                f"Accuracy by epoch (solid: test, dashed: train): {what}")  # fmt: skip
+        images = []
+        for fig, alt in zip(self.figures, alts, strict=True):
+            if fig is self.figures[0] or not self.laid_out:
+                fig.tight_layout()
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", metadata={"Software": None})
+            src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+            images.append(f'<img src="{src}" alt="{html.escape(alt)}" style="{IMG_STYLE}">')
+        self.laid_out = True
+        return f'<div class="d2l-curves">{"".join(images)}</div>'

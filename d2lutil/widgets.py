@@ -6,9 +6,7 @@ computes) and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
@@ -16,9 +14,8 @@ from dataclasses import dataclass, field
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+
+from d2lutil.plotting import COLOURS, RunCurves
 
 __all__ = ["ExplorerBox", "RunHistory", "TrainingPanel", "precomputed_explorer", "record_run"]
 
@@ -27,8 +24,6 @@ RunFunction = Callable[[float, int], Iterable[tuple[float, float, float, float]]
 LR_EXPONENTS = (-3.0, 1.0)  # the panel offers learning rates from 0.001 to 10
 MAX_EPOCHS = 30
 WIDE = {"description_width": "initial"}  # descriptions as wide as their text
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
-IMG_STYLE = "width: 330px; max-width: 100%; height: auto;"  # side by side, or stacked on a phone
 TABLE_CSS = ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em}"
 
 
@@ -109,63 +104,6 @@ def record_run(run: RunFunction, lr: float, num_epochs: int,
     return history
 
 
-class _Curves:
-    """Two small figures, loss and accuracy by epoch, kept to be drawn on again and again."""
-
-    def __init__(self) -> None:
-        # Figures of their own, not pyplot's, drawn at 200 dpi: twice the size they are shown at.
-        self.figures = [Figure(figsize=(3.3, 2.5), dpi=200) for _ in range(2)]
-        for fig in self.figures:
-            FigureCanvasAgg(fig)  # attaches itself: the figure can be saved as a PNG
-        self.loss_ax, self.acc_ax = (fig.subplots() for fig in self.figures)
-        # Losses range from below 0.5 to above 40 at large learning rates: a log scale shows
-        # every run. Matplotlib leaves out infinite values.
-        self.loss_ax.set(xlabel="epoch", ylabel="test loss, log scale", yscale="log")
-        self.acc_ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-        for ax in (self.loss_ax, self.acc_ax):
-            ax.grid(True, alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
-        # The loss axis's tick labels change with the losses (0.1, 1, 6×10⁻¹...): its figure
-        # is laid out again on every draw. The accuracy figure's labels never change.
-        self.laid_out = False
-
-    def html(self, runs: Sequence[RunHistory], num_epochs: int, what: str, *, legend: bool = True,
-             loss_range: tuple[float, float] | None = None) -> str:  # fmt: skip
-        """``runs`` in two ``<img>`` tags, PNGs at twice their size, described by ``what``."""
-        for ax in (self.loss_ax, self.acc_ax):  # clearing the axes would be slower
-            ax.set_xlim(0.5, num_epochs + 0.5)
-            for artist in [*ax.lines, *([ax.get_legend()] if ax.get_legend() else [])]:
-                artist.remove()
-        for run, colour in zip(runs, COLOURS, strict=False):
-            self.loss_ax.plot(run.epochs, run.test_loss, "o-", color=colour, ms=3, label=run.label)
-            self.acc_ax.plot(run.epochs, run.test_acc, "o-", color=colour, ms=3)
-            self.acc_ax.plot(run.epochs, run.train_acc, "--", color=colour)
-        if loss_range:  # fixed by the caller
-            self.loss_ax.set_ylim(loss_range, auto=False)
-        elif runs:  # fit the losses (relim forgets the lines removed)
-            self.loss_ax.relim()
-            self.loss_ax.autoscale_view(scalex=False)
-        else:  # no run yet: a range that any run's losses will replace
-            self.loss_ax.set_ylim(0.1, 10, auto=True)
-        if legend and runs:
-            self.loss_ax.legend(fontsize=7, loc="best")
-        # Which line is which on the accuracy plot: empty lines in grey, for the legend.
-        keys = self.acc_ax.plot([], [], "o-", [], [], "--", color="0.35", ms=3)
-        self.acc_ax.legend(keys, ["test", "train"], fontsize=8, loc="lower right")
-        alts = (f"Test loss by epoch, log scale: {what}",
-                f"Accuracy by epoch (solid: test, dashed: train): {what}")  # fmt: skip
-        images = []
-        for fig, alt in zip(self.figures, alts, strict=True):
-            if fig is self.figures[0] or not self.laid_out:
-                fig.tight_layout()
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", metadata={"Software": None})
-            src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-            images.append(f'<img src="{src}" alt="{html.escape(alt)}" style="{IMG_STYLE}">')
-        self.laid_out = True
-        return f'<div class="d2l-curves">{"".join(images)}</div>'
-
-
 class TrainingPanel(widgets.VBox):
     """Sliders and a Train button for ``run``, and curves that grow epoch by epoch as it trains.
 
@@ -182,7 +120,7 @@ class TrainingPanel(widgets.VBox):
             raise ValueError(f"The panel offers {offer}, got lr={lr!r}, num_epochs={num_epochs!r}.")
         if not (isinstance(runs_kept, numbers.Integral) and 1 <= runs_kept <= len(COLOURS)):
             raise ValueError(f"runs_kept must be from 1 to {len(COLOURS)}, got {runs_kept!r}.")
-        self._run, self.runs_kept, self.runs, self._curves = run, runs_kept, [], _Curves()
+        self._run, self.runs_kept, self.runs, self._curves = run, runs_kept, [], RunCurves()
         self.lr_slider = widgets.FloatLogSlider(
             value=lr, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.25, readout_format=".3g",
             description="learning rate", style=WIDE)  # fmt: skip
@@ -289,7 +227,7 @@ def precomputed_explorer(runs: Sequence[RunHistory], *,
     losses = [v for run in runs for v in run.test_loss if 0 < v < math.inf]
     # One loss scale for all runs, so that switching runs compares them.
     loss_range = (min(losses) / 1.2, max(losses) * 1.2) if losses else None
-    curves, epochs = _Curves(), range(1, num_epochs + 1)
+    curves, epochs = RunCurves(), range(1, num_epochs + 1)
     figures = [curves.html([run], num_epochs, f"{run.summary()}.", legend=False,
                            loss_range=loss_range) for run in runs]  # fmt: skip
     start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
