@@ -383,6 +383,26 @@ def test_connecting_to_many_silent_addresses_stops_at_the_deadline(
     assert time.monotonic() - start < 4 * (2.0 + 0.5) + 1  # not 6 × 2 s per file
 
 
+@pytest.mark.usefixtures("fast_limits")
+def test_a_name_lookup_that_hangs_is_given_up(file_server, monkeypatch) -> None:
+    real, release = socket.getaddrinfo, threading.Event()
+
+    def hanging(host: str, *args: object, **kwargs: object) -> list:
+        if host == "hanging.test":  # a resolver that never answers
+            release.wait(60)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr("socket.getaddrinfo", hanging)
+    start = time.monotonic()
+    try:
+        mirrors = ["http://hanging.test/", file_server.url("good")]
+        data.fetch_fashion_mnist(mirrors=mirrors, progressbar=False)
+    finally:
+        release.set()
+    assert time.monotonic() - start < 4 * 0.4 + 2  # GRACE 0.3 s per file, not 60 s
+    assert data.find_fashion_mnist()[1] == "user cache"
+
+
 def test_redirects_are_followed_only_to_https_or_the_same_host(file_server) -> None:
     data.fetch_fashion_mnist(mirrors=[file_server.url("here")], progressbar=False)
     assert data.find_fashion_mnist()[1] == "user cache"

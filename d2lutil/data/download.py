@@ -275,7 +275,7 @@ class _Transfer:
         does but within the transfer's limits, and keep a duplicate of the socket for the
         watchdog (TLS wraps the socket in a new object; the duplicate still shuts it down)."""
         error: OSError = OSError(f"{address[0]} has no address")
-        for family, kind, proto, _, ip in socket.getaddrinfo(*address, type=socket.SOCK_STREAM):
+        for family, kind, proto, _, ip in self._look_up(*address):
             if self.late:
                 raise DataError(self.late)
             sock = socket.socket(family, kind, proto)
@@ -292,3 +292,25 @@ class _Transfer:
                 self.sockets.append(sock.dup())
             return sock
         raise error
+
+    def _look_up(self, host: str, port: int) -> list[tuple]:
+        """``socket.getaddrinfo`` in a thread of its own, waited for within the transfer's
+        limits: the system's resolver cannot be interrupted, so a lookup that hangs is left
+        to end on its own, and this mirror is given up."""
+        answer: list = []
+
+        def look_up() -> None:
+            try:
+                answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            except OSError as err:
+                answer.append(err)
+
+        lookup = threading.Thread(target=look_up, daemon=True)
+        lookup.start()
+        while lookup.is_alive() and not self.late:
+            lookup.join(0.05)
+        if not answer:
+            raise DataError(f"{self.late} (looking up {host})")
+        if isinstance(answer[0], OSError):
+            raise answer[0]
+        return answer[0]
