@@ -53,7 +53,7 @@ def fast_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Download limits small enough for tests to hit them in well under a second."""
     limits = {"CONNECT_TIMEOUT": 2.0, "READ_TIMEOUT": 0.3, "FILE_DEADLINE": 5.0}
     for name, value in {**limits, "GRACE": 0.3, "MIN_SPEED": 200_000}.items():
-        monkeypatch.setattr(f"d2lutil.data.download.{name}", value)
+        monkeypatch.setattr(f"d2lutil.data.transfer.{name}", value)
 
 
 class FileServer:

@@ -218,8 +218,8 @@ def test_a_trickling_mirror_is_abandoned(
     capsys,
 ) -> None:
     if limit == "FILE_DEADLINE":  # any average speed passes; only the deadline can stop it
-        monkeypatch.setattr("d2lutil.data.download.MIN_SPEED", 0)
-        monkeypatch.setattr("d2lutil.data.download.FILE_DEADLINE", 0.3)
+        monkeypatch.setattr("d2lutil.data.transfer.MIN_SPEED", 0)
+        monkeypatch.setattr("d2lutil.data.transfer.FILE_DEADLINE", 0.3)
     start = time.monotonic()
     data.fetch_fashion_mnist(mirrors=[file_server.url("trickle"), file_server.url("good")])
     assert time.monotonic() - start < 4 * 0.3 + 3
@@ -376,7 +376,7 @@ def test_connecting_to_many_silent_addresses_stops_at_the_deadline(
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr("socket.getaddrinfo", six_addresses)
-    monkeypatch.setattr("d2lutil.data.download.FILE_DEADLINE", 3.0)  # CONNECT_TIMEOUT: 2 s
+    monkeypatch.setattr("d2lutil.data.transfer.FILE_DEADLINE", 3.0)  # CONNECT_TIMEOUT: 2 s
     start = time.monotonic()
     with pytest.raises(data.DataError, match=r"too slow|took more than"):
         data.fetch_fashion_mnist(mirrors=[f"http://blackhole.test:{unanswered_port}/"], retries=0)

@@ -3,7 +3,8 @@
 ``load_fashion_mnist`` reads the first copy that verifies: ``data_dir``, else
 ``$FASHION_MNIST_DIR``; else the user cache (a damaged file there is deleted), the system
 copy, a download into the cache.  Read ``sources`` first (the four files, where they are
-looked for, how one is read), then this module, ``download`` and ``__main__`` (the CLI).
+looked for, how one is read), then this module, ``download``, ``transfer`` and ``__main__``
+(the command line).
 """
 
 import contextlib
