@@ -403,6 +403,13 @@ def test_a_name_lookup_that_hangs_is_given_up(file_server, monkeypatch) -> None:
     assert data.find_fashion_mnist()[1] == "user cache"
 
 
+def test_a_host_name_the_resolver_refuses_is_a_failed_mirror(file_server, capsys) -> None:
+    data.fetch_fashion_mnist(mirrors=["http://a..b/", file_server.url("good")])  # empty label
+    err = capsys.readouterr().err
+    assert err.count("http://a..b/") == 4 and err.count("UnicodeError: encoding with 'idna'") == 4
+    assert "None" not in err and "Traceback" not in err
+
+
 def test_redirects_are_followed_only_to_https_or_the_same_host(file_server) -> None:
     data.fetch_fashion_mnist(mirrors=[file_server.url("here")], progressbar=False)
     assert data.find_fashion_mnist()[1] == "user cache"

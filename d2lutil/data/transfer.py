@@ -190,15 +190,18 @@ class Transfer:
         def look_up() -> None:
             try:
                 answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-            except OSError as err:
+            except BaseException as err:  # raised again below, in the caller's thread
                 answer.append(err)
 
         lookup = threading.Thread(target=look_up, daemon=True)
-        lookup.start()
+        try:
+            lookup.start()
+        except RuntimeError as err:  # no thread to spare
+            raise DataError(f"cannot look up {host} ({err})") from err
         while lookup.is_alive() and not self.late:
             lookup.join(0.05)
         if not answer:
             raise DataError(f"{self.late} (looking up {host})")
-        if isinstance(answer[0], OSError):
+        if isinstance(answer[0], BaseException):
             raise answer[0]
         return answer[0]
