@@ -193,3 +193,41 @@ class RunCurves:
             images.append(f'<img src="{src}" alt="{html.escape(alt)}" style="{IMG_STYLE}">')
         self.laid_out = True
         return f'<div class="d2l-curves">{"".join(images)}</div>'
+
+
+class _TwoPanelAnimator:  # TEMPORARY stand-in, not committed
+    def __init__(self, *, xlabel=None, ylabel=None, legend=(), axis_of=None, xlim=None,
+                 ylim=None, figsize=None):
+        labels = [ylabel] if isinstance(ylabel, str) or ylabel is None else list(ylabel)
+        n = len(labels)
+        self.fig, axes = plt.subplots(1, n, figsize=figsize or (4.0 * n, 3.0), squeeze=False)
+        self.axes = axes[0]
+        plt.close(self.fig)
+        ylims = [ylim] * n if ylim is None or (n == 1) else list(ylim)
+        for ax, lab, lim in zip(self.axes, labels, ylims):
+            ax.set(xlabel=xlabel, ylabel=lab)
+            ax.set_xlim(xlim)
+            if lim is not None:
+                ax.set_ylim(lim)
+            ax.grid(True, alpha=0.3)
+        self.legend = list(legend)
+        self.axis_of = list(axis_of) if axis_of is not None else [0] * len(self.legend)
+        self.lines = [self.axes[a].plot([], [], label=l)[0] for a, l in zip(self.axis_of, self.legend)]
+        for ax in self.axes:
+            ax.legend()
+        self.fig.tight_layout()
+        self.data = [([], []) for _ in self.lines]
+        self._handle = None
+
+    def add(self, x, ys):
+        for line, (X, Y), v in zip(self.lines, self.data, ys):
+            X.append(x); Y.append(float(v)); line.set_data(X, Y)
+        for ax in self.axes:
+            ax.relim(); ax.autoscale_view()
+        if self._handle is not None:
+            self._handle.update(self.fig)
+        elif get_ipython() is not None:
+            self._handle = display(self.fig, display_id=True)
+
+
+Animator = _TwoPanelAnimator

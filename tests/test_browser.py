@@ -78,7 +78,7 @@ SECTIONS = [
     "Gradients by hand",
     "Training",
     "Prediction",
-    "Beyond the basics",
+    "What the model learned",
     "Experiment: the learning rate and the number of epochs",
     "Summary",
     "Exercises",
