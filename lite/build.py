@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime
 import hashlib
 import json
@@ -342,10 +343,8 @@ def keep_in_folder(names: list[str], out: Path, folder: Path, notes: list[str]) 
             os.replace(temporary, folder / name)
         except OSError as err:
             notes.append(f"{folder}: could not keep {name} ({err}); a next build fetches it again")
-            try:
+            with contextlib.suppress(OSError):  # the note already says the folder is in trouble
                 temporary.unlink(missing_ok=True)
-            except OSError:
-                pass  # the note above already says the folder is in trouble
 
 
 def tidy_folder(folder: Path, wanted: dict[str, str], notes: list[str]) -> None:
@@ -393,9 +392,12 @@ def gather_wheels(wanted: dict[str, str], out: Path, folder: Path, release_url: 
         origin |= {name: source for name in got}
         lacking = sorted(set(todo) - got)
         if lacking:
-            listed = ", ".join(lacking) if got else f"all {len(lacking)}"
             where = f"the folder {folder}" if source == "the folder" else source
-            notes.append(f"{where} lacks {len(lacking)} of the {len(todo)} asked: {listed}")
+            if got:
+                listed = f"{len(lacking)} of the {len(todo)} asked: {', '.join(lacking)}"
+            else:
+                listed = f"all {len(todo)} wheels asked"
+            notes.append(f"{where} lacks {listed}")
     keep_in_folder(sorted(n for n, s in origin.items() if s != "the folder"), out, folder, notes)
     for note in notes:
         print(f"lite/build.py: {note}")
