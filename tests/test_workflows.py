@@ -4,6 +4,8 @@ the book built from main."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -142,3 +144,28 @@ def test_pages_publishes_the_book_built_from_main() -> None:
     assert deploy["if"] == "github.ref == 'refs/heads/main'", name
     # Nothing else in the workflow may write.
     assert workflow["permissions"] == {"contents": "read"}
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "pages.yml"])
+def test_the_verified_pyodide_wheels_are_kept_between_runs(name: str, tmp_path: Path) -> None:
+    """Both workflows restore lite/build.py's folder of verified wheels before building, keyed
+    on the hash of npm's pyodide package (the official lock), which the key step computes
+    here as on the runner."""
+    builds = ("make book", "bash .ci/run")
+    jobs = load(name)["jobs"].values()
+    job = next(j for j in jobs if any(s.get("run", "").startswith(builds) for s in steps(j)))
+    runs = [s.get("run", "") for s in steps(job)]
+    build_at = next(i for i, run in enumerate(runs) if run.startswith(builds))
+    (at, cache), *others = [(i, s) for i, s in enumerate(steps(job)) if uses(s, "actions/cache")]
+    assert not others and at < build_at
+    assert cache["with"]["path"] == "vendor/pyodide-wheels"  # lite/build.py's default
+    match = re.fullmatch(r"pyodide-wheels-\$\{\{ steps\.([\w-]+)\.outputs\.hash \}\}",
+                         cache["with"]["key"])  # fmt: skip
+    assert match, cache["with"]["key"]
+    (key_step,) = [s for s in steps(job)[:at] if s.get("id") == match[1]]
+    output = tmp_path / "output"
+    env = {"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["bash", "-e", "-c", key_step["run"]], cwd=ROOT, env=env, check=True)
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    digest = hashlib.sha256(lock["node_modules/pyodide"]["integrity"].encode()).hexdigest()
+    assert output.read_text() == f"hash={digest[:32]}\n"
