@@ -55,6 +55,13 @@ KEPT_TAGS = ("raises-exception",)
 INSTALL = re.compile(r"^\s*[%!]\s*pip\s+install\b", re.MULTILINE)
 
 
+def left_out(cell: nbformat.NotebookNode) -> bool:
+    """Whether a code cell stays out of the learner's notebook: a check, or a cell the page
+    hides that installs nothing."""
+    tags = cell.metadata.get("tags", [])
+    return "check" in tags or ("remove-cell" in tags and not INSTALL.search(cell.source))
+
+
 class ConversionError(ValueError):
     """The chapter uses MyST that has no notebook form here; the message names it."""
 
@@ -338,8 +345,7 @@ class Converter:
             self.where = f"cell {index}"
             tags = cell.metadata.get("tags", [])
             if cell.cell_type == "code":
-                installs = INSTALL.search(cell.source)
-                if "check" in tags or ("remove-cell" in tags and not installs):
+                if left_out(cell):
                     continue
                 new = nbformat.v4.new_code_cell(cell.source)
                 kept = [t for t in tags if t in KEPT_TAGS]
