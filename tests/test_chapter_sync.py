@@ -16,8 +16,9 @@ from book import learner_notebook, toc
 CHAPTERS = toc.chapters()
 IDS = [c.relative_to(toc.ROOT).as_posix() for c in CHAPTERS]
 #: MyST that no plain Jupyter renders: a label line, a role, a directive's fence or option.
-RAW_MYST = re.compile(r"^\s*\([^()\s]+\)=\s*$|\{(?:eq|ref|numref|doc)\}`|^\s*(?::::*|```+)\{|^:class:",
-                      re.MULTILINE)  # fmt: skip
+RAW_MYST = re.compile(
+    r"^\s*\([^()\s]+\)=\s*$|\{(?:eq|ref|numref|doc)\}`|^\s*(?::::*|```+)\{|^\s*:class:", re.MULTILINE
+)
 
 
 def cells(notebook: NotebookNode) -> list[tuple[str, str, list[str], object]]:

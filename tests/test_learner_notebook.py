@@ -201,7 +201,7 @@ def test_the_same_source_gives_the_same_bytes(tmp_path: Path) -> None:
 def test_markup_without_a_notebook_form_is_refused_by_name(
     tmp_path: Path, source: str, named: str
 ) -> None:
-    with pytest.raises(learner_notebook.ConversionError, match="one.md: cell 0") as raised:
+    with pytest.raises(learner_notebook.ConversionError, match=r"one\.md: cell 0") as raised:
         convert(tmp_path, FRONT + "# T\n\n" + source + "\n")
     assert named in str(raised.value)
 
