@@ -18,6 +18,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TOC = ROOT / "_toc.yml"
 SUFFIXES = (".md", ".ipynb")
+#: The chapter that the project's own checks name, as the one with the live training panel:
+#: the benchmark of its training loop (benchmarks/), the isolation test of its panel, and the
+#: browser tests of that panel on the page and in JupyterLite. All else follows _toc.yml.
+PANEL_CHAPTER = "chapters/softmax-regression-scratch"
 #: Where the executed reference notebook of ``chapters/x.md`` lives: tests/reference/chapters/.
 REFERENCE = ROOT / "tests" / "reference"
 

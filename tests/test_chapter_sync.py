@@ -17,7 +17,8 @@ CHAPTERS = toc.chapters()
 IDS = [c.relative_to(toc.ROOT).as_posix() for c in CHAPTERS]
 #: MyST that no plain Jupyter renders: a label line, a role, a directive's fence or option.
 RAW_MYST = re.compile(
-    r"^\s*\([^()\s]+\)=\s*$|\{(?:eq|ref|numref|doc)\}`|^\s*(?::::*|```+)\{|^\s*:class:", re.MULTILINE
+    r"^\s*\([^()\s]+\)=\s*$|\{(?:eq|ref|numref|doc)\}`|^\s*(?::::*|```+)\{|^\s*:class:",
+    re.MULTILINE,
 )
 
 
