@@ -34,9 +34,11 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from book import toc  # noqa: E402 (the project's root, not lite/, holds book/)
+
 HERE = ROOT / "lite"
 NPM_PYODIDE = ROOT / "node_modules" / "pyodide"
-NOTEBOOK = ROOT / "chapters" / "softmax-regression-scratch.ipynb"
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 KERNEL_EXTENSION = LABEXTENSIONS / "@jupyterlite" / "pyodide-kernel-extension"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -257,32 +259,48 @@ def favicons(server_wheel: Path, site: Path) -> None:
             page.write_text(html.replace("<head>", icon, 1))
 
 
-def notebook(site: Path) -> None:
-    """The chapter's notebook without outputs, for Pyodide's kernel (the reader runs it), at
-    its path in the repository (which the book's launch button names), and the contents
-    index JupyterLite reads (what jupyter-server would write for it, were it installed)."""
-    nb = json.loads(NOTEBOOK.read_text())
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    nb["metadata"].pop("widgets", None)
-    nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
-                                    "language": "python"}  # fmt: skip
-    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    folder = NOTEBOOK.parent.name
-    (site / "files" / folder).mkdir(parents=True)
-    (site / "files" / folder / NOTEBOOK.name).write_text(text)
-    when = datetime.datetime.fromtimestamp(NOTEBOOK.stat().st_mtime, datetime.UTC).isoformat()
-    common = {"created": when, "last_modified": when, "writable": True, "mimetype": None,
-              "hash": None, "hash_algorithm": None}  # fmt: skip
-    file = {"name": NOTEBOOK.name, "path": f"{folder}/{NOTEBOOK.name}", "type": "notebook",
-            "format": None, "content": None, "size": len(text.encode()), **common}  # fmt: skip
-    sub = {"name": folder, "path": folder, "type": "directory", "format": "json",
-           "content": [file], "size": None, **common}  # fmt: skip
-    root = {**sub, "name": "", "path": "", "content": [{**sub, "content": None, "format": None}]}
-    for where, model in ((site / "api/contents", root), (site / "api/contents" / folder, sub)):
+def notebooks(site: Path) -> None:
+    """Every chapter's learner's notebook (no outputs: the reader runs it), for Pyodide's
+    kernel, at its path in the repository (which the book's launch buttons name), and the
+    contents index JupyterLite reads for each folder (what jupyter-server would write)."""
+    folders: dict[str, list[dict]] = {"": []}
+    for chapter in toc.chapters(ROOT):
+        source = toc.learner_notebook(chapter)
+        if not source.is_file():
+            raise BuildError(f"{source} is missing: run `make notebook`.")
+        nb = json.loads(source.read_text(encoding="utf-8"))
+        nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                        "language": "python"}  # fmt: skip
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        path = source.relative_to(ROOT)
+        (site / "files" / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / "files" / path).write_text(text, encoding="utf-8")
+        when = datetime.datetime.fromtimestamp(source.stat().st_mtime, datetime.UTC).isoformat()
+        model = {"name": path.name, "path": path.as_posix(), "type": "notebook",
+                 "format": None, "content": None, "size": len(text.encode()),
+                 **_contents_common(when)}  # fmt: skip
+        parts = path.parent.parts
+        for depth in range(len(parts)):  # each folder above the notebook is listed in its parent
+            parent, folder = "/".join(parts[:depth]), "/".join(parts[: depth + 1])
+            if folder not in folders:
+                folders[folder] = []
+                folders[parent].append({"name": parts[depth], "path": folder,
+                                        "type": "directory", "format": None, "content": None,
+                                        "size": None, **_contents_common(when)})  # fmt: skip
+        folders["/".join(parts)].append(model)
+    for folder, content in folders.items():
+        when = max((item["last_modified"] for item in content), default=None)
+        model = {"name": folder.rsplit("/", 1)[-1], "path": folder, "type": "directory",
+                 "format": "json", "content": content, "size": None,
+                 **_contents_common(when)}  # fmt: skip
+        where = site / "api" / "contents" / folder
         where.mkdir(parents=True, exist_ok=True)
         (where / "all.json").write_text(json.dumps(model, indent=1))
+
+
+def _contents_common(when: str | None) -> dict:
+    return {"created": when, "last_modified": when, "writable": True, "mimetype": None,
+            "hash": None, "hash_algorithm": None}  # fmt: skip
 
 
 def jupyter_lite_build(work: Path, settings: dict, widgets_wheel: Path) -> Path:
@@ -337,7 +355,7 @@ def build(output: Path) -> None:
         lock = pyodide_folder(work / "pyodide", downloads)
         site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
         shutil.move(work / "pyodide", site / "static" / "pyodide")
-        notebook(site)
+        notebooks(site)
         favicons(downloads["jupyter-server"], site)
         check(site)
         shutil.rmtree(output, ignore_errors=True)
