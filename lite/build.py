@@ -259,6 +259,21 @@ def favicons(server_wheel: Path, site: Path) -> None:
             page.write_text(html.replace("<head>", icon, 1))
 
 
+def app_script(site: Path) -> None:
+    """lite/app.js, linked first in every app page: a message instead of a blank tab when the
+    site is opened from a file, and the keys of a widget's slider left to the slider."""
+    shutil.copyfile(HERE / "app.js", site / "static" / "d2l-app.js")
+    for page in site.glob("**/index.html"):
+        parts = page.relative_to(site).parts
+        if parts[0] not in ("build", "extensions", "static"):
+            href = "../" * (len(parts) - 1) + "static/d2l-app.js"
+            html = page.read_text()
+            if "<head>" not in html:
+                raise BuildError(f"{page} has no <head> to load lite/app.js from.")
+            script = f'<head>\n    <script src="{href}"></script>'
+            page.write_text(html.replace("<head>", script, 1))
+
+
 def notebooks(site: Path) -> None:
     """Every chapter's learner's notebook (no outputs: the reader runs it), for Pyodide's
     kernel, at its path in the repository (which the book's launch buttons name), and the
@@ -356,6 +371,7 @@ def build(output: Path) -> None:
         site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
         shutil.move(work / "pyodide", site / "static" / "pyodide")
         notebooks(site)
+        app_script(site)
         favicons(downloads["jupyter-server"], site)
         check(site)
         shutil.rmtree(output, ignore_errors=True)
