@@ -64,10 +64,31 @@ PYPI_WHEELS = {
 #: arrives when a cell first imports d2lutil.
 DATA = "d2lutil-fashion-mnist"
 D2LUTIL_DEPENDS = ["numpy", "matplotlib", "ipywidgets", "platformdirs", DATA]
+#: Matplotlib's font list, built once here: Pyodide's Matplotlib keeps it beside its own code
+#: (matplotlib/fontlist.json), which its wheel lacks, so every kernel would build it again and
+#: print "Matplotlib is building the font cache" on stderr. This package holds only that file
+#: and is loaded with the kernel, before any cell imports Matplotlib.
+FONT_CACHE = "d2lutil-matplotlib-fontlist"
+#: Run by Node with Pyodide itself, on the site's own wheels: the list as Pyodide's Matplotlib
+#: makes it (paths relative to its data folder, as it writes them).
+FONT_CACHE_JS = """
+const { loadPyodide } = require(process.argv[2] + "/pyodide.js");
+(async () => {
+  const pyodide = await loadPyodide({ indexURL: process.argv[2] + "/" });
+  await pyodide.loadPackage(["matplotlib"], { messageCallback: () => {} });
+  const text = pyodide.runPython(`
+import json, logging
+logging.disable(logging.WARNING)  # the notice this package exists to avoid
+import matplotlib.font_manager as fm
+json.dumps(fm.fontManager, cls=fm._JSONEncoder, indent=2)
+`);
+  require("fs").writeFileSync(process.argv[3], text);
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
 #: What Pyodide loads in one go when the kernel starts (the kernel would otherwise install
 #: these one by one with piplite); the chapter's packages load when a cell imports them.
 PRELOAD = ["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel",
-           "jedi", "ipython", "widgetsnbextension"]  # fmt: skip
+           "jedi", "ipython", "widgetsnbextension", FONT_CACHE]  # fmt: skip
 #: JupyterLite's apps: the notebook (what the launch button opens), and the file browser and
 #: JupyterLab that its menus lead to.
 APPS = ["notebooks", "tree", "lab"]
@@ -225,6 +246,29 @@ def pyodide_folder(out: Path, downloads: dict[str, Path]) -> dict:
     return lock
 
 
+def font_cache(folder: Path, lock: dict) -> dict:
+    """Add the package of Matplotlib's font list (FONT_CACHE) to the Pyodide ``folder`` and
+    its lock, the list made by Pyodide's Matplotlib in Node; return the lock."""
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("Node.js is needed to build Matplotlib's font list: install nodejs.")
+    script, out = folder.parent / "fontlist.js", folder.parent / "fontlist.json"
+    script.write_text(FONT_CACHE_JS)
+    done = subprocess.run([node, str(script), str(folder), str(out)], capture_output=True,
+                          text=True)  # fmt: skip
+    if done.returncode or not out.is_file():
+        raise BuildError(f"Pyodide in Node could not build Matplotlib's font list:\n"
+                         f"{done.stderr[-3000:]}")  # fmt: skip
+    if not json.loads(out.read_text()).get("ttflist"):
+        raise BuildError("Matplotlib's font list from Pyodide names no font.")
+    meta = "Summary: Matplotlib's font list for Pyodide, built by lite/build.py\n"
+    wheel = write_wheel(folder, FONT_CACHE, "1.0", {"matplotlib/fontlist.json": out.read_bytes()},
+                        meta)  # fmt: skip
+    lock["packages"][FONT_CACHE] = lock_entry(wheel, "1.0", [], [])
+    (folder / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    return lock
+
+
 # ------------------------------------------------------------------------- the site
 
 
@@ -367,7 +411,7 @@ def build(output: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix="lite-build-", dir=output.parent))
     try:
         downloads = pip_download(work / "downloads")
-        lock = pyodide_folder(work / "pyodide", downloads)
+        lock = font_cache(work / "pyodide", pyodide_folder(work / "pyodide", downloads))
         site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
         shutil.move(work / "pyodide", site / "static" / "pyodide")
         notebooks(site)
