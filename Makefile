@@ -3,15 +3,18 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-CHAPTER := chapters/softmax-regression-scratch
+# The book's chapters (MyST notebooks), as _toc.yml lists them: book/toc.py. Read only once
+# the venv exists (before that, every target that needs them builds from scratch anyway).
+CHAPTERS = $(shell test -x $(BIN)/python && $(BIN)/python -m book.toc)
 
 .PHONY: help setup data assets lite book notebook sync-check lint test serve clean bench lighthouse
 help:
 	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
 	@echo "            and its in-browser notebook (JupyterLite; 'make lite' builds only that)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
-	@echo "make notebook   re-execute the chapter from its .md and re-pair the .ipynb"
-	@echo "make sync-check   check that the chapter's .md and .ipynb agree"
+	@echo "make notebook   from each chapter's .md: its executed reference notebook (nbval) and"
+	@echo "                its learner's notebook (what JupyterLite, Binder and Colab open)"
+	@echo "make sync-check   check that every chapter's notebooks agree with its .md"
 	@echo "make serve  preview the built book on http://127.0.0.1:8000/ (gzip, as a static host)"
 	@echo "make lighthouse  Lighthouse scores of the built chapter, mobile and desktop (LIGHTHOUSE_ARGS=--runs 1)"
 	@echo "make bench  time data loading, training, the notebook and a clean book build (BENCH_ARGS=--quick)"
@@ -68,7 +71,7 @@ assets: vendor/.copied
 # html_extra_path turns into _build/html/lite/. Rebuilt only when one of its inputs changes.
 LITE := vendor/lite-site/lite
 LITE_INPUTS := $(wildcard lite/*.py lite/*.json lite/*.txt) $(NPM_STAMP) $(VENV)/.installed \
-  pyproject.toml $(CHAPTER).ipynb $(shell find d2lutil -name '*.py')
+  pyproject.toml _toc.yml $(CHAPTERS:=.ipynb) $(shell find d2lutil -name '*.py')
 
 vendor/.lite-built: $(LITE_INPUTS) | data
 	$(BIN)/python lite/build.py $(LITE)
@@ -82,14 +85,14 @@ book: data assets lite
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
-# The .md is the chapter's source: write the .ipynb from it, execute that from a fresh
-# kernel, and re-pair the two (changes made only to the .ipynb are overwritten).
+# The .md is each chapter's source. From it: the reference notebook, executed from a fresh
+# kernel (tests/reference/<chapter>.ipynb, which nbval tests), and the learner's notebook
+# (<chapter>.ipynb: no outputs, no checks, MyST made plain; the launch buttons open it).
+# Both are overwritten: changes made only to a notebook are lost.
 notebook: data
-	$(BIN)/jupytext --to ipynb $(CHAPTER).md
-	$(BIN)/jupyter execute --inplace $(CHAPTER).ipynb
-	$(BIN)/jupytext --sync $(CHAPTER).ipynb
+	$(BIN)/python -m book.learner_notebook write
 
-# Fails when the chapter's .md and .ipynb say different things (run `make notebook`).
+# Fails when a chapter's notebooks say other than its .md (run `make notebook`).
 sync-check: setup
 	$(BIN)/pytest -q tests/test_chapter_sync.py
 
@@ -98,8 +101,8 @@ bench: data assets
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: setup
-	$(BIN)/ruff check d2lutil tests benchmarks lite _ext
-	$(BIN)/ruff format --check d2lutil tests benchmarks lite _ext
+	$(BIN)/ruff check d2lutil tests benchmarks lite _ext book
+	$(BIN)/ruff format --check d2lutil tests benchmarks lite _ext book
 	$(BIN)/actionlint -pyflakes= $$(command -v shellcheck >/dev/null || echo -shellcheck=) .github/workflows/*.yml
 
 test: book lint

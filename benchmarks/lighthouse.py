@@ -27,11 +27,13 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from book import toc
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 OUT = ROOT / "artifacts" / "lighthouse"
 LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
-PAGE = "chapters/softmax-regression-scratch.html"
+PAGE = f"{toc.PANEL_CHAPTER}.html"
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 TARGETS = {  # the lowest acceptable score, 0 to 100
     "mobile": {"performance": 75, "accessibility": 100, "best-practices": 100, "seo": 100},

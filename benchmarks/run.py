@@ -38,10 +38,11 @@ import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from book import toc
 from d2lutil import load_fashion_mnist
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = ROOT / "chapters" / "softmax-regression-scratch.md"
+CHAPTER = ROOT / f"{toc.PANEL_CHAPTER}.md"
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 BIN = Path(sys.executable).parent
 Runs = Iterator[tuple[str, list[float]]]  # what each section yields: (figure, its runs)

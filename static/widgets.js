@@ -181,7 +181,14 @@
       note.appendChild(document.createTextNode(" The panel below shows its controls only. Open the chapter "));
       if (links.lite) {
         note.appendChild(link(links.lite, "right here in your browser"));
-        note.appendChild(document.createTextNode(" (JupyterLite: Python runs in the page), or in "));
+        note.appendChild(
+          document.createTextNode(
+            location.protocol === "file:"
+              ? " (JupyterLite: Python runs in the page, once the book is served over HTTP, as `make serve` does;" +
+                  " from a file, as now, it cannot start), or in "
+              : " (JupyterLite: Python runs in the page), or in ",
+          ),
+        );
       } else {
         note.appendChild(document.createTextNode("in "));
       }

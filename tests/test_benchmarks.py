@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from book import toc
+
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = ROOT / "chapters" / "softmax-regression-scratch.md"
+CHAPTER = ROOT / f"{toc.PANEL_CHAPTER}.md"
 FIGURES = [
     "load_cold", "epoch", "bare_pass", "epoch_over_bare", "epoch_busy_1", "epoch_busy_2",
     "full_run_seconds", "full_run_test_acc", "notebook_seconds", "notebook_peak_rss",

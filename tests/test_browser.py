@@ -48,6 +48,8 @@ from playwright.sync_api import (
 sys.path.insert(0, str(Path(__file__).parent))
 from site_server import serve
 
+from book import toc
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +69,7 @@ CHROMIUM_ARGS = [
     # Network off, as far as the browser is concerned: no host name resolves but 127.0.0.1.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
-CHAPTER = "chapters/softmax-regression-scratch"
+CHAPTER = toc.PANEL_CHAPTER
 SECTIONS = [
     "The data",
     "Initializing the parameters",

@@ -14,10 +14,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from book import toc
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = ROOT / "chapters" / "softmax-regression-scratch"
+CHAPTER = ROOT / toc.PANEL_CHAPTER
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 
 # Everything a training or evaluation cell reads: the parameters, the three generators, and
@@ -51,7 +53,7 @@ def _text(cell: nbformat.NotebookNode) -> str:
 
 def test_panel_runs_change_nothing_the_chapter_computes() -> None:
     notebook = jupytext.read(CHAPTER.with_suffix(".md"))
-    reference = nbformat.read(CHAPTER.with_suffix(".ipynb"), as_version=4)
+    reference = nbformat.read(toc.reference_notebook(CHAPTER.with_suffix(".md")), as_version=4)
     code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     client = NotebookClient(notebook, timeout=300, kernel_name="python3")
     with client.setup_kernel():

@@ -36,6 +36,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from book import toc
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +52,7 @@ CHROMIUM_ARGS = [
     # Network off, as far as the browser is concerned: no host name resolves but 127.0.0.1.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]  # fmt: skip
-CHAPTER = "chapters/softmax-regression-scratch"
+CHAPTER = toc.PANEL_CHAPTER
 #: Guards against a site that has become much slower than measured (README.md: the kernel
 #: is ready in 8-13 s, ten epochs take 9-16 s, depending on what else the machine runs):
 #: twice the targets (20 s and 15 s), so that a busy machine does not fail the test.
