@@ -18,11 +18,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from book import toc
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = ROOT / "chapters" / "softmax-regression-scratch"
-REFERENCE = CHAPTER.with_suffix(".ipynb")  # the executed notebook nbval tests
+CHAPTER = ROOT / toc.PANEL_CHAPTER
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 THREADS_LINE = 'blas_limits = threadpool_limits(limits=1, user_api="blas")'
 
@@ -63,7 +64,7 @@ def test_chapter_holds_on_another_machine(coretype: str, threads: int) -> None:
 
     stderr = [o.text for c in code for o in c.outputs if o.get("name") == "stderr"]
     assert not stderr, f"the chapter wrote to stderr: {stderr}"
-    reference = nbformat.read(REFERENCE, as_version=4)
+    reference = nbformat.read(toc.reference_notebook(CHAPTER.with_suffix(".md")), as_version=4)
     expected = [cell for cell in reference.cells if cell.cell_type == "code"]
     assert len(expected) == len(code), "the reference notebook is stale: run `make notebook`"
     for ours, book in zip(code, expected, strict=True):

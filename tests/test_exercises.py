@@ -17,10 +17,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from book import toc
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = ROOT / "chapters" / "softmax-regression-scratch.md"
+CHAPTER = ROOT / f"{toc.PANEL_CHAPTER}.md"
 SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 SOLUTION = re.compile(
     r"^( *)```python\n(?P<code>.*?)^\1```\n\n\1It printed(?P<timed>, on the machine that built"
