@@ -8,6 +8,9 @@
 //    JupyterLab's toolkit, skips its shortcuts for any element marked
 //    data-lm-suppress-shortcuts, so a slider or text box inside a widget is marked, for those
 //    keys only, before Lumino sees the key (window listeners in the capture phase come first).
+// 3. On a phone, the notebook's toolbar keeps the kernel's name and status in sight: it moves
+//    what does not fit into a "more" menu from the right, kernel first; the buttons that the
+//    Edit menu and the keyboard also offer (cut, copy, paste, cell type) make room instead.
 (function () {
   "use strict";
 
@@ -50,6 +53,13 @@
     }
     return;
   }
+
+  var style = document.createElement("style");
+  style.textContent =
+    "@media (max-width: 600px) { .jp-NotebookPanel-toolbar :is([data-jp-item-name='cut'], " +
+    "[data-jp-item-name='copy'], [data-jp-item-name='paste'], " +
+    "[data-jp-item-name='cellType']) { display: none !important; } }";
+  document.head.appendChild(style);
 
   var KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp",
     "PageDown"];
