@@ -5,11 +5,13 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CHAPTER := chapters/softmax-regression-scratch
 
-.PHONY: help setup data assets lite book notebook sync-check lint test serve clean bench lighthouse
+.PHONY: help setup data assets lite book pdf notebook sync-check lint test serve clean bench lighthouse
 help:
 	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
 	@echo "            and its in-browser notebook (JupyterLite; 'make lite' builds only that)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
+	@echo "make pdf    'make book', then every chapter as _build/pdf/<chapter>.pdf, linked from its page"
+	@echo "            (PDF_ARGS=--paper Letter; A4 by default)"
 	@echo "make notebook   re-execute the chapter from its .md and re-pair the .ipynb"
 	@echo "make sync-check   check that the chapter's .md and .ipynb agree"
 	@echo "make serve  preview the built book on http://127.0.0.1:8000/ (gzip, as a static host)"
@@ -81,6 +83,12 @@ book: data assets lite
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+# Every chapter of _toc.yml printed from its built page by Chromium (README.md, "The PDF"):
+# _build/pdf/<chapter>.pdf, copied to _build/html/pdf/ and linked from the page's download
+# menu. Builds the book first, so the PDF is always that of the pages beside it.
+pdf: book
+	$(BIN)/python _ext/d2l_site/pdf.py --site _build/html --out _build/pdf $(PDF_ARGS)
 
 # The .md is the chapter's source: write the .ipynb from it, execute that from a fresh
 # kernel, and re-pair the two (changes made only to the .ipynb are overwritten).
