@@ -53,26 +53,6 @@
   }
 })();
 
-// On paper nothing can be unfolded: every closed <details> (code cells whose source is
-// hidden) opens before the page is printed and closes again afterwards. Hints and solutions
-// are sphinx-togglebutton's, which opens them itself.
-(function () {
-  "use strict";
-  var opened = [];
-  window.addEventListener("beforeprint", function () {
-    document.querySelectorAll(".bd-article details:not([open])").forEach(function (details) {
-      details.open = true;
-      opened.push(details);
-    });
-  });
-  window.addEventListener("afterprint", function () {
-    opened.forEach(function (details) {
-      details.open = false;
-    });
-    opened = [];
-  });
-})();
-
 // A header button's tooltip (Bootstrap's, shown on hover and focus) stays where it appeared
 // while the page scrolls under the sticky header; on a phone, where a tap leaves the button
 // focused and "hovered", it stayed pinned there. Scrolling closes it, as Bootstrap closes

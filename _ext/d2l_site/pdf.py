@@ -127,6 +127,32 @@ def print_page(page: object, url: str, target: Path, paper: str) -> None:
     partial.replace(target)
 
 
+def print_offline(browser: object, url: str, target: Path, paper: str) -> list[str]:
+    """Print ``url`` (on a local server) to ``target`` in a fresh context of ``browser``,
+    where no request may leave the server; return the requests that failed or tried to."""
+    problems: list[str] = []
+    origin = urlsplit(url).netloc
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+
+    def guard(route: object) -> None:
+        request_url = route.request.url  # type: ignore[attr-defined]
+        if urlsplit(request_url).netloc == origin:
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            problems.append(request_url)
+            route.abort()  # type: ignore[attr-defined]
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("requestfailed", lambda r: problems.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.url} ({r.status})"))
+    try:
+        print_page(page, url, target, paper)
+    finally:
+        context.close()
+    return problems
+
+
 def print_chapters(site: Path, out: Path, chapters: list[str], paper: str = "A4") -> list[Path]:
     """Print each chapter's built page (``site/<chapter>.html``) to ``out/<chapter>.pdf``.
 
@@ -147,27 +173,10 @@ def print_chapters(site: Path, out: Path, chapters: list[str], paper: str = "A4"
         )
         try:
             for chapter in chapters:
-                problems: list[str] = []
-                context = browser.new_context(viewport={"width": 1280, "height": 900})
-                page = context.new_page()
-                origin = urlsplit(base).netloc
-
-                def guard(route: object, problems: list[str] = problems) -> None:
-                    url = route.request.url  # type: ignore[attr-defined]
-                    if urlsplit(url).netloc == origin:
-                        route.continue_()  # type: ignore[attr-defined]
-                    else:
-                        problems.append(url)
-                        route.abort()  # type: ignore[attr-defined]
-
-                context.route("**/*", guard)
-                page.on("requestfailed", lambda r: problems.append(f"{r.url} ({r.failure})"))
-                page.on("response", lambda r: r.status >= 400 and problems.append(r.url))
                 target = out / f"{chapter}.pdf"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.unlink(missing_ok=True)
-                print_page(page, base + f"{chapter}.html", target, paper)
-                context.close()
+                problems = print_offline(browser, base + f"{chapter}.html", target, paper)
                 if problems:
                     target.unlink()
                     raise PdfError(f"{chapter}: requests failed or left the site: {problems}")
