@@ -65,7 +65,8 @@
       document.querySelectorAll(".tooltip[id]").forEach(function (tip) {
         var owner = document.querySelector('[aria-describedby="' + tip.id + '"]');
         if (owner) {
-          owner.dispatchEvent(new Event("mouseleave"));
+          // Bootstrap listens to mouseout (as its mouseleave) and focusout.
+          owner.dispatchEvent(new MouseEvent("mouseout", { relatedTarget: document.body }));
           owner.dispatchEvent(new FocusEvent("focusout"));
         }
       });
