@@ -8,6 +8,7 @@ and the build fails when a theme update changes it, so no edit silently stops ap
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import posixpath
@@ -195,8 +196,9 @@ WIDGET_VIEW = re.compile(
 #: What paper shows instead of the live training panel (its callbacks need a kernel).
 PANEL_ON_PAPER = (
     "<p class='d2l-print-only d2l-panel-on-paper'><strong>The live training panel is not"
-    " printed:</strong> it trains models as you move its sliders, and needs the chapter"
-    " running as a notebook (in JupyterLite, Binder, Colab or Jupyter on your computer).</p>"
+    " printed:</strong> it trains models at the learning rate and for the epochs you pick,"
+    " and needs the chapter running as a notebook (in JupyterLite, Binder, Colab or"
+    " Jupyter on your computer).</p>"
 )
 
 
@@ -215,7 +217,7 @@ def _model_html(state: dict[str, Any], ref: str) -> str:
     if name in ("HTMLModel", "HTMLMathModel", "LabelModel"):
         return str(values.get("value", ""))
     if name.endswith("SliderModel"):
-        return f"{values.get('description', '')}:"
+        return f"{html.escape(str(values.get('description', '')))}:"
     return ""
 
 
