@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 # the venv exists (before that, every target that needs them builds from scratch anyway).
 CHAPTERS = $(shell test -x $(BIN)/python && $(BIN)/python -m book.toc)
 
-.PHONY: help setup data assets lite book notebook sync-check lint test serve clean bench lighthouse
+.PHONY: help setup data assets lite book pdf notebook sync-check lint test serve clean bench lighthouse
 help:
 	@echo "make book   set up .venv, get the data and npm assets, build the HTML book (warnings are errors)"
 	@echo "            and its in-browser notebook (JupyterLite; 'make lite' builds only that)"
 	@echo "make test   everything 'make book' does, then the whole test suite"
+	@echo "make pdf    'make book', then every chapter as _build/pdf/<chapter>.pdf, linked from its page"
+	@echo "            (PDF_ARGS=--paper Letter; A4 by default)"
 	@echo "make notebook   from each chapter's .md: its executed reference notebook (nbval) and"
 	@echo "                its learner's notebook (what JupyterLite, Binder and Colab open)"
 	@echo "make sync-check   check that every chapter's notebooks agree with its .md"
@@ -84,6 +86,12 @@ book: data assets lite
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
+
+# Every chapter of _toc.yml printed from its built page by Chromium (README.md, "The PDF"):
+# _build/pdf/<chapter>.pdf, copied to _build/html/pdf/ and linked from the page's download
+# menu. Builds the book first, so the PDF is always that of the pages beside it.
+pdf: book
+	$(BIN)/python _ext/d2l_site/pdf.py --site _build/html --out _build/pdf $(PDF_ARGS)
 
 # The .md is each chapter's source. From it: the reference notebook, executed from a fresh
 # kernel (tests/reference/<chapter>.ipynb, which nbval tests), and the learner's notebook

@@ -52,3 +52,25 @@
     start();
   }
 })();
+
+// A header button's tooltip (Bootstrap's, shown on hover and focus) stays where it appeared
+// while the page scrolls under the sticky header; on a phone, where a tap leaves the button
+// focused and "hovered", it stayed pinned there. Scrolling closes it, as Bootstrap closes
+// it when the pointer or the focus leaves its button.
+(function () {
+  "use strict";
+  window.addEventListener(
+    "scroll",
+    function () {
+      document.querySelectorAll(".tooltip[id]").forEach(function (tip) {
+        var owner = document.querySelector('[aria-describedby="' + tip.id + '"]');
+        if (owner) {
+          // Bootstrap listens to mouseout (as its mouseleave) and focusout.
+          owner.dispatchEvent(new MouseEvent("mouseout", { relatedTarget: document.body }));
+          owner.dispatchEvent(new FocusEvent("focusout"));
+        }
+      });
+    },
+    { passive: true },
+  );
+})();

@@ -773,3 +773,173 @@ def test_live_panel_is_inactive_without_a_kernel_and_says_how_to_run_it(chapter:
     binder, colab = launch_links()
     lite = urljoin(chapter.url, f"../lite/notebooks/index.html?path={CHAPTER}.ipynb")
     assert links == [["right here in your browser", lite], ["Binder", binder], ["Colab", colab]]
+
+
+# --------------------------------------------------------------------- the page's controls
+
+
+HEADER_CONTROLS = {
+    "rocket": ".dropdown-launch-buttons > button",
+    "repository": ".btn-source-repository-button",
+    "download": ".dropdown-download-buttons > button",
+    "primary sidebar toggle": ".bd-header-article button.primary-toggle",
+    # Shown on narrow screens only (the wide layout shows the sidebar itself).
+    "secondary sidebar toggle": ".bd-header-article button.secondary-toggle",
+}
+
+
+def focus_difference(page: Page, selector: str, open_menu: str | None = None) -> int:
+    """How many pixels of a control's screenshot change when it takes the keyboard focus
+    (Tab onto it, as a keyboard user does, so that :focus-visible applies)."""
+    control = page.locator(selector).first
+    if open_menu:
+        page.locator(open_menu).first.click()
+    box = control.bounding_box()
+    assert box, f"{selector} is not shown"
+    clip = {"x": max(box["x"] - 6, 0), "y": max(box["y"] - 6, 0),
+            "width": box["width"] + 12, "height": box["height"] + 12}  # fmt: skip
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.move(0, 899)
+    page.wait_for_timeout(300)  # tooltips and transitions settle
+    before = page.screenshot(clip=clip)
+    # Focus from the keyboard: the control before it, then Tab.
+    control.evaluate("e => e.focus({focusVisible: true})")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert control.evaluate("e => e === document.activeElement && e.matches(':focus-visible')")
+    page.wait_for_timeout(300)
+    after = page.screenshot(clip=clip)
+    name = re.sub(r"\W+", "-", selector).strip("-") + f"-{page.viewport_size['width']}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"focus-{name}-off.png").write_bytes(before)
+    (SCREENSHOTS / f"focus-{name}-on.png").write_bytes(after)
+    from io import BytesIO
+
+    from PIL import Image, ImageChops
+
+    diff = ImageChops.difference(Image.open(BytesIO(before)).convert("RGB"),
+                                 Image.open(BytesIO(after)).convert("RGB"))  # fmt: skip
+    return diff.convert("L").point(lambda v: 255 if v > 40 else 0).histogram()[255]
+
+
+@pytest.mark.parametrize(
+    ("width", "dark"), [(DESKTOP, False), (DESKTOP, True), (PHONE, False)], ids=str
+)
+def test_focus_is_visible_on_every_header_control(
+    browser: Browser, base_url: str, width: int, dark: bool
+) -> None:
+    """Each header button, and each item of the launch menu, looks different when it has
+    the keyboard focus: at least 40 pixels change (a 3 px ring around a 30 px button
+    changes several hundred)."""
+    view = View(f"{CHAPTER}.html", width=width, dark=dark)
+    with open_view(browser, base_url, view) as (page, record):
+        page.goto(base_url + view.path, wait_until="networkidle")
+        unseen = {}
+        for name, selector in HEADER_CONTROLS.items():
+            if name.startswith("secondary") and width == DESKTOP:
+                assert not page.locator(selector).is_visible()
+                continue
+            changed = focus_difference(page, selector)
+            if changed < 40:
+                unseen[name] = changed
+        items = page.locator(".dropdown-launch-buttons .dropdown-item")
+        assert items.count() == 3
+        for i in range(items.count()):
+            selector = f".dropdown-launch-buttons li:nth-child({i + 1}) .dropdown-item"
+            changed = focus_difference(page, selector, ".dropdown-launch-buttons > button")
+            if changed < 40:
+                unseen[f"launch menu item {i + 1}"] = changed
+            page.keyboard.press("Escape")
+        assert not unseen, f"focus not visible (pixels changed): {unseen}"
+        assert not record.failures and not record.console_errors
+
+
+def test_explorer_table_fits_a_phone(browser: Browser, base_url: str) -> None:
+    """At 390 px the explorer's table shows all five columns: it does not scroll."""
+    view = View(f"{CHAPTER}.html", width=PHONE)
+    with open_view(browser, base_url, view) as (page, record):
+        settle(page, base_url, view, record)
+        tables = page.evaluate(
+            """() => [...document.querySelectorAll('.d2l-explorer .d2l-table-scroll')]
+                .filter(e => e.getClientRects().length).map(e => ({
+                    scroll: e.scrollWidth, client: e.clientWidth,
+                    columns: e.querySelectorAll('thead th').length,
+                    right: Math.max(...[...e.querySelectorAll('th, td')]
+                        .map(c => c.getBoundingClientRect().right)),
+                    edge: e.getBoundingClientRect().right}))"""
+        )
+        assert len(tables) == 1, tables
+        table = tables[0]
+        assert table["columns"] == 5
+        assert table["scroll"] <= table["client"] + 1, f"the table scrolls: {table}"
+        assert table["right"] <= table["edge"] + 1, f"columns hidden: {table}"
+
+
+def test_colour_switch_tooltip_closes_when_the_page_scrolls(
+    browser: Browser, base_url: str
+) -> None:
+    view = View(f"{CHAPTER}.html", width=PHONE)
+    with open_view(browser, base_url, view) as (page, _):
+        page.goto(base_url + view.path, wait_until="networkidle")
+        switch = page.locator(".theme-switch-button").first
+        switch.hover()
+        switch.focus()
+        page.wait_for_selector(".tooltip.show", timeout=5_000)
+        page.mouse.wheel(0, 1500)
+        page.wait_for_timeout(600)
+        assert page.locator(".tooltip.show").count() == 0, "the tooltip stays on screen"
+
+
+CONTRAST_JS = """(selector) => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map(v => v / 255)
+        .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+        .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const background = (e) => {
+        for (let a = e; a; a = a.parentElement) {
+            const c = rgb(getComputedStyle(a).backgroundColor);
+            if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    return [...document.querySelectorAll(selector)].filter(e => e.getClientRects().length)
+        .map(e => {
+            const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
+            return {text: e.textContent.slice(0, 20),
+                    where: e.closest('nav') ? 'contents' : e.closest('pre') ? 'code' : 'text',
+                    ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+        });
+}"""
+
+
+def test_search_highlights_keep_their_contrast_in_dark_mode(
+    browser: Browser, base_url: str
+) -> None:
+    """A page opened from a search result (?highlight=...) marks the words it found, in
+    its text, its table of contents and its code: at least 4.5:1 in the dark theme."""
+    view = View(f"{CHAPTER}.html?highlight=softmax", dark=True)
+    with open_view(browser, base_url, view) as (page, record):
+        page.goto(base_url + view.path, wait_until="networkidle")
+        page.wait_for_selector("span.highlighted", timeout=10_000)
+        page.add_style_tag(content=".bd-article section { content-visibility: visible }")
+        marks = page.evaluate(CONTRAST_JS, "span.highlighted")
+        places = {m["where"] for m in marks}
+        assert {"contents", "code"} <= places, f"highlights found only in {places}"
+        low = [m for m in marks if m["ratio"] < 4.5]
+        assert not low, f"{len(low)} highlights below 4.5:1, e.g. {low[:5]}"
+        assert not record.failures and not record.console_errors
+
+
+def test_no_code_or_output_scrolls_sideways_on_a_desktop(browser: Browser, base_url: str) -> None:
+    """At 1280 px code and printed output wrap: no block scrolls and no line is cut."""
+    view = View(f"{CHAPTER}.html")
+    with open_view(browser, base_url, view) as (page, record):
+        settle(page, base_url, view, record)
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll(
+                    '.bd-content div.highlight pre, .bd-content div.cell_output pre')]
+                .filter(e => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1)
+                .map(e => e.textContent.slice(0, 60))"""
+        )
+        assert not wide, f"{len(wide)} code or output blocks scroll sideways: {wide[:5]}"
+        assert "infinite in 0 of 10 epochs" in page.locator(".bd-article").inner_text()

@@ -53,6 +53,9 @@ def _page_context(
     if state is not None:
         pages.write_widget_state(Path(app.outdir), pagename, state)
     body = context.get("body")
+    if body and state is not None:
+        body, _ = pages.paper_versions(body, state)
+        context["body"] = body
     if body and app.builder.math_renderer_name == RENDERER:  # type: ignore[attr-defined]
         body, count, errors = mathjax.typeset_body(body, app._d2l_typesetter)  # type: ignore[attr-defined]
         for error in errors:

@@ -8,6 +8,7 @@ and the build fails when a theme update changes it, so no edit silently stops ap
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import posixpath
@@ -186,3 +187,67 @@ def finish_page(text: str, page: Path, outdir: Path) -> tuple[str, list[str]]:
     text = text.replace(SUMMARY, "<summary>")
     text = IMAGE.sub(lambda m: figure_image(m, page), text)
     return text, missing
+
+
+#: The widget views in a page's body (myst-nb writes one per widget output).
+WIDGET_VIEW = re.compile(
+    r'<script type="application/vnd.jupyter.widget-view\+json">(\{[^<]*\})</script>'
+)
+#: What paper shows instead of the live training panel (its callbacks need a kernel).
+PANEL_ON_PAPER = (
+    "<p class='d2l-print-only d2l-panel-on-paper'><strong>The live training panel is not"
+    " printed:</strong> it trains models at the learning rate and for the epochs you pick,"
+    " and needs the chapter running as a notebook (in JupyterLite, Binder, Colab or"
+    " Jupyter on your computer).</p>"
+)
+
+
+def _model_html(state: dict[str, Any], ref: str) -> str:
+    """A widget as it stands in ``state``, as static HTML: a box's children in turn, a
+    stack's shown child, an HTML widget's value, a slider's name (its read-out follows)."""
+    model = state[ref.removeprefix("IPY_MODEL_")]
+    name, values = model["model_name"], model["state"]
+    if name in ("VBoxModel", "HBoxModel", "BoxModel"):
+        tag = "p" if name == "HBoxModel" else "div"
+        inner = " ".join(_model_html(state, child) for child in values.get("children", []))
+        return f"<{tag}>{inner}</{tag}>"
+    if name == "StackModel":
+        children, index = values.get("children", []), values.get("selected_index")
+        return _model_html(state, children[index]) if index is not None and children else ""
+    if name in ("HTMLModel", "HTMLMathModel", "LabelModel"):
+        return str(values.get("value", ""))
+    if name.endswith("SliderModel"):
+        return f"{html.escape(str(values.get('description', '')))}:"
+    return ""
+
+
+def paper_versions(body: str, state_json: str) -> tuple[str, int]:
+    """Add after each of the book's widgets what paper shows instead; return the body and
+    how many were added.
+
+    A printed page has no widgets to run, and a browser asked to print may not have loaded
+    them yet: the explorer is printed as it first shows (the figures of its first learning
+    rate and the table after the last epoch), from the state saved with the page, and the
+    live panel as a sentence saying what it needs. static/d2l.css shows these only in print
+    (class ``d2l-print-only``) and hides the widgets there.
+    """
+    state = json.loads(state_json.replace("<\\/", "</"))["state"]
+    added = 0
+
+    def after_view(match: re.Match[str]) -> str:
+        nonlocal added
+        model_id = json.loads(match.group(1)).get("model_id", "")
+        model = state.get(model_id)
+        classes = model["state"].get("_dom_classes", []) if model else []
+        if "d2l-training-panel" in classes:
+            added += 1
+            return match.group(0) + PANEL_ON_PAPER
+        if "d2l-explorer" in classes:
+            added += 1
+            static = _model_html(state, model_id)
+            return (
+                match.group(0) + f"<div class='d2l-print-only d2l-explorer-on-paper'>{static}</div>"
+            )
+        return match.group(0)
+
+    return WIDGET_VIEW.sub(after_view, body), added
