@@ -14,6 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help=f"a folder with the files (else ${data.DATA_DIR_ENV})")
     parser.add_argument("--cache", help=f"the cache folder (else ${data.CACHE_DIR_ENV})")
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # folder names need not be valid UTF-8
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         order = data.search_order(args.data_dir, args.cache)
         found = [f"{origin}: {folder}" for origin, folder in order if data.find_files(folder)]
@@ -26,10 +28,12 @@ def main(argv: list[str] | None = None) -> int:
             got = data.load_fashion_mnist(args.data_dir, cache=args.cache, download=download)
             print(f"verified: the four files in {got.paths['train_images'].parent} ({got.origin})")
         sys.stdout.flush()  # here, so that a failure to write is reported below
-    except (data.DataError, ValueError, OSError) as err:
-        with open(os.devnull, "w") as devnull:  # what is left unwritten must not fail at exit
-            os.dup2(devnull.fileno(), sys.stdout.fileno())
-        print(f"error: {err}", file=sys.stderr)
+    except (data.DataError, ValueError) as err:
+        data.say(f"error: {err}")
+        return 2
+    except OSError as err:  # stdout cannot be written: a full disk, a closed pipe
+        data.say(f"error: {err}")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # exit flushes it again
         return 2
     return 0 if found or args.command != "where" else 1
 
