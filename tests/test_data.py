@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -267,7 +266,7 @@ def test_a_named_pipe_or_folder_in_a_files_place_is_refused(
         data.load_fashion_mnist(folder)
     with pytest.raises(data.DataError, match="does not start as t10k-labels-idx1-ubyte does"):
         data.read_idx(folder / "t10k-labels-idx1-ubyte.gz", "test_labels")
-    with pytest.raises(data.DataError, match="Cannot read .*: Is a directory"):
+    with pytest.raises(data.DataError, match=r"Cannot read .*: Is a directory"):
         data.read_idx(folder, "test_labels")
 
 

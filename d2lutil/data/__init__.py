@@ -261,7 +261,9 @@ def read_idx(path: Path, key: str) -> np.ndarray:
                 raise DataError(f"{path} is larger than any copy of {name}.")
             content = gzip.GzipFile(fileobj=file).read(size + 1)  # reads every gzip member
     except (OSError, EOFError, gzip_error) as err:
-        raise DataError(f"Cannot read {path} as gzip: {getattr(err, 'strerror', 0) or err}.") from err
+        raise DataError(
+            f"Cannot read {path} as gzip: {getattr(err, 'strerror', 0) or err}."
+        ) from err
     if content[: len(header)] != header:
         raise DataError(f"{path} does not start as {name} does: 0x{content[:16].hex()}.")
     if len(content) != size:
