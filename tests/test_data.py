@@ -206,10 +206,11 @@ def test_a_named_folder_lacking_files_is_an_error_not_skipped(
     partial = copy_data(real_data_dir, tmp_path / "partial")
     (partial / "t10k-labels-idx1-ubyte.gz").unlink()
     copy_data(real_data_dir, data.cache_dir() / "fashion-mnist")
-    with pytest.raises(data.DataError, match=f"{partial} lacks some of"):
+    missing = f"Cannot read {partial}/t10k-labels-idx1-ubyte.gz: No such file or directory"
+    with pytest.raises(data.DataError, match=missing):
         data.load_fashion_mnist(partial)
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "nowhere"))
-    with pytest.raises(data.DataError, match="nowhere lacks"):
+    with pytest.raises(data.DataError, match=r"nowhere/train-images-idx3-ubyte\.gz: No such"):
         data.load_fashion_mnist()
 
 
@@ -235,14 +236,14 @@ def test_a_recompressed_or_multi_member_copy_of_the_same_data_is_accepted(
 @pytest.mark.parametrize(
     ("how", "message"),
     [
-        ("corrupt-gzip", "as gzip|SHA-256"),
-        ("truncated-gzip", "as gzip"),
+        ("corrupt-gzip", "Cannot read|SHA-256"),
+        ("truncated-gzip", "Cannot read"),
         ("truncated-content", "bytes more than"),
         ("wrong-magic", "does not start as"),
         ("wrong-hash", "SHA-256"),
-        ("junk-after", "as gzip"),
-        ("not-gzip", "as gzip"),
-        ("garbage", "as gzip"),
+        ("junk-after", "Cannot read"),
+        ("not-gzip", "Cannot read"),
+        ("garbage", "Cannot read"),
     ],
 )
 def test_a_damaged_file_is_refused_by_name(
@@ -262,7 +263,7 @@ def test_a_named_pipe_or_folder_in_a_files_place_is_refused(
     folder = copy_data(real_data_dir, tmp_path / "copy")
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     os.mkfifo(folder / "t10k-labels-idx1-ubyte.gz")  # a reader that opened it would hang
-    with pytest.raises(data.DataError, match="lacks"):
+    with pytest.raises(data.DataError, match="does not start as t10k-labels-idx1-ubyte does"):
         data.load_fashion_mnist(folder)
     with pytest.raises(data.DataError, match="does not start as t10k-labels-idx1-ubyte does"):
         data.read_idx(folder / "t10k-labels-idx1-ubyte.gz", "test_labels")

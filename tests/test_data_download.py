@@ -57,7 +57,9 @@ def test_a_download_is_verified_cached_and_served_from_the_cache(
     assert loaded.origin == "download"
     assert_same(loaded, reference)
     assert cache_files() == sorted(data.FILE_NAMES)  # no temporary file left
-    assert "train-images-idx3-ubyte.gz: 26.4 of 26.4 MB" in capsys.readouterr().err
+    assert f"Downloading {file_server.url('good')}train-images-idx3-ubyte.gz (26.4 MB)" in (
+        capsys.readouterr().err
+    )
     before = sum(file_server.requests.values())
     assert data.load_fashion_mnist(mirrors=[file_server.url("good")]).origin == "user cache"
     assert sum(file_server.requests.values()) == before
@@ -79,7 +81,7 @@ def test_mirrors_are_tried_in_order(
     [
         ("corrupt", "CRC check failed|SHA-256"),
         ("cut", "it sent 13,210,928 of 26,421,856 bytes"),
-        ("more", "as gzip"),  # only the 1,000 bytes announced are read
+        ("more", "Cannot read"),  # only the 1,000 bytes announced are read
         ("missing", "HTTPError: 404"),
         ("huge", "it announces 50,000,000,000 bytes, more than any copy"),
         ("endless", "it sent more than 47,511,424 bytes"),

@@ -64,8 +64,6 @@ def check(ok: object, what: str, should: str, value: object) -> None:
 
 
 # 1. Where the files may be ------------------------------------------------------------------
-
-
 def search_order(data_dir: PathArg = None, cache: PathArg = None) -> list[tuple[str, Path]]:
     """Where the files are looked for, as ``(origin, folder)``: a folder you name (``data_dir``,
     else ``$FASHION_MNIST_DIR``) alone; else Debian's copy, then the cache folder."""
@@ -94,11 +92,9 @@ def folder_path(value: object, what: str) -> Path:
     return Path(path)
 
 
-def find_files(folder: Path) -> dict[str, Path] | None:
-    """The paths of the four ``.gz`` files in ``folder`` (unread), or None if one is missing."""
-    paths = {key: folder / name for key, name in zip(FILES, FILE_NAMES, strict=True)}
-    # os.path.isfile is False for a folder we may not look into, and for a named pipe.
-    return paths if all(os.path.isfile(path) for path in paths.values()) else None
+def paths_in(folder: Path) -> dict[str, Path]:
+    """The paths the four files have in ``folder``, named as published."""
+    return {key: folder / name for key, name in zip(FILES, FILE_NAMES, strict=True)}
 
 
 def mirror_list(mirrors: Sequence[str] | None = None) -> list[str]:
@@ -126,16 +122,14 @@ def no_data_message(cache: PathArg, attempts: Sequence[str]) -> str:
     )
 
 
-def say(message: str, end: str = "\n") -> None:
+def say(message: str) -> None:
     """Print a note on stderr, if there is one (``2>&-`` and pythonw make it None)."""
     with contextlib.suppress(AttributeError, OSError, ValueError):  # only the note is lost
-        sys.stderr.write(message.encode(errors="backslashreplace").decode() + end)  # any name
+        sys.stderr.write(message.encode(errors="backslashreplace").decode() + "\n")  # any name
         sys.stderr.flush()
 
 
 # 2. Fetch what is missing -------------------------------------------------------------------
-
-
 class Limits(NamedTuple):
     """Seconds per socket operation and per file; the speed a file must average after grace."""
 
@@ -145,26 +139,20 @@ class Limits(NamedTuple):
     grace: float = 15.0
 
 
-LIMITS = Limits()
-
-
 def fetch_fashion_mnist(
-    *, cache: PathArg = None, mirrors: Sequence[str] | None = None, limits: Limits = LIMITS
+    *,
+    cache: PathArg = None,
+    mirrors: Sequence[str] | None = None,
+    limits: Limits = Limits(),  # noqa: B008
 ) -> dict[str, Path]:
-    """Make the cache folder hold the four files, verified, and return their paths.
-
-    A file missing or damaged there is downloaded from each mirror in turn into a temporary
-    file of its own beside it; the first copy that verifies replaces it, atomically (a reader
-    sees the old file or the new), so several processes may do this at once, and no lock.
-    """
+    """Make the cache folder hold the four files, verified, and return their paths.  A file
+    missing or damaged there is downloaded from each mirror in turn into a temporary file of
+    its own; the first copy that verifies replaces it, atomically: no lock is needed."""
     if mirrors is not None:  # else $FASHION_MNIST_MIRRORS is read only if a download is needed
         mirror_list(mirrors)
     check(isinstance(limits, Limits) and min(limits) > 0, "limits", "positive Limits", limits)
     folder = cache_dir(cache) / "fashion-mnist"
-    paths = find_files(folder) or {
-        key: folder / n for key, n in zip(FILES, FILE_NAMES, strict=True)
-    }
-    for key, path in paths.items():
+    for key, path in (paths := paths_in(folder)).items():
         attempts = []
         with contextlib.suppress(DataError):  # missing or damaged: replaced, never deleted
             read_idx(path, key)
@@ -176,7 +164,7 @@ def fetch_fashion_mnist(
                 with tempfile.NamedTemporaryFile(
                     dir=folder, prefix=f".{path.name}.", suffix=".part", delete=False
                 ) as temporary:
-                    for chunk in url_chunks(url, MAX_SIZES[key], limits, path.name):
+                    for chunk in url_chunks(url, MAX_SIZES[key], limits):
                         temporary.write(chunk)
                 read_idx(Path(temporary.name), key)
                 os.chmod(temporary.name, 0o644)  # public data, readable as any download is
@@ -211,20 +199,21 @@ class SafeRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, *args)
 
 
-def url_chunks(url: str, limit: int, limits: Limits, name: str) -> Iterator[bytes]:
-    """The body of ``url`` in chunks, at most ``limit`` bytes and within ``limits``, with a
-    progress line on stderr; any failure is a DataError."""
+def url_chunks(url: str, limit: int, limits: Limits) -> Iterator[bytes]:
+    """The body of ``url`` in chunks, at most ``limit`` bytes, within ``limits``; any failure
+    is a DataError."""
     import certifi  # here: a browser's Python, which cannot download anyway, may lack it
 
     tls = ssl.create_default_context(cafile=certifi.where())
     # build_opener adds a ProxyHandler, which reads http_proxy, https_proxy and no_proxy.
     opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls), SafeRedirects)
-    start, received, shown = time.monotonic(), 0, 0.0
+    start, received = time.monotonic(), 0
     try:
         with opener.open(url, timeout=limits.timeout) as response:
             length = response.length or 0
             if length > limit:
                 raise DataError(f"it announces {length:,} bytes, more than any copy")
+            say(f"Downloading {url} ({length / 1e6:.1f} MB)")
             while chunk := response.read1(1 << 16):  # what has arrived, up to 64 kB
                 received, elapsed = received + len(chunk), time.monotonic() - start
                 if received > limit:
@@ -233,22 +222,15 @@ def url_chunks(url: str, limit: int, limits: Limits, name: str) -> Iterator[byte
                     raise DataError(f"it took more than {limits.deadline:g} s")
                 if elapsed > limits.grace and received < limits.min_speed * elapsed:
                     raise DataError(f"too slow: under {limits.min_speed:,.0f} bytes/s")
-                if time.monotonic() - shown > 0.5 or received == length:
-                    shown = time.monotonic()
-                    say(f"\r{name}: {received / 1e6:.1f} of {length / 1e6:.1f} MB ", end="")
                 yield chunk  # the caller writes it: a full disk is its error, not the network's
             if response.length:  # the server closed the connection early
                 raise DataError(f"it sent {received:,} of {length:,} bytes")
     except (OSError, ValueError, http.client.HTTPException) as err:  # HTTPError: body unread
         text = f"{type(err).__name__}: {getattr(err, 'code', '')} {getattr(err, 'reason', err)}"
         raise DataError("".join(c if c.isprintable() else "?" for c in text[:200])) from None
-    finally:
-        say("", end="\n" if shown else "")  # ends the progress line
 
 
 # 3. Read and verify a file ------------------------------------------------------------------
-
-
 def read_idx(path: Path, key: str) -> np.ndarray:
     """The array in the gzipped IDX file ``path`` once its header and SHA-256 check out; a
     file larger than any honest copy is refused unread, and none is inflated past its size."""
@@ -261,9 +243,7 @@ def read_idx(path: Path, key: str) -> np.ndarray:
                 raise DataError(f"{path} is larger than any copy of {name}.")
             content = gzip.GzipFile(fileobj=file).read(size + 1)  # reads every gzip member
     except (OSError, EOFError, gzip_error) as err:
-        raise DataError(
-            f"Cannot read {path} as gzip: {getattr(err, 'strerror', 0) or err}."
-        ) from err
+        raise DataError(f"Cannot read {path}: {getattr(err, 'strerror', 0) or err}.") from err
     if content[: len(header)] != header:
         raise DataError(f"{path} does not start as {name} does: 0x{content[:16].hex()}.")
     if len(content) != size:
@@ -295,8 +275,7 @@ def load_fashion_mnist(
     attempts = []
     for origin, folder in search_order(data_dir, cache):
         try:
-            if not (paths := find_files(folder)):
-                raise DataError(f"{folder} lacks some of {', '.join(FILE_NAMES)}")
+            paths = paths_in(folder)
             return FashionMNIST(*[read_idx(p, k) for k, p in paths.items()], origin, paths)
         except DataError as err:
             if origin not in ("system copy", "user cache"):  # a folder you named
@@ -328,11 +307,8 @@ def is_count(value: object, least: int = 1) -> bool:
 
 
 class MinibatchIterable:
-    """Minibatches ``(X, y)``: float32 images ``(B, 1, 28, 28)`` in [0, 1], int64 labels ``(B,)``.
-
-    The images stay uint8 (``.images``) until a batch is served; the labels are ``.y``.  With
-    ``shuffle=True`` each pass draws a new order from ``rng``.  The last batch may be smaller.
-    """
+    """Minibatches ``(X, y)`` of the uint8 ``images`` as float32 in [0, 1], ``(B, 1, H, W)``,
+    and the labels ``y`` as int64; with ``shuffle``, in a new order from ``rng`` each pass."""
 
     def __init__(
         self, images: Any, labels: Any, batch_size: int, *, shuffle: bool = False, rng: Any = None
@@ -368,8 +344,6 @@ def load_data_fashion_mnist(
     ok = isinstance(seed, np.random.Generator | None) or is_count(seed, 0)
     check(ok, "seed", "an integer >= 0, a NumPy Generator or None", seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    data = load_fashion_mnist(**options)
-    train = MinibatchIterable(
-        data.train_images, data.train_labels, batch_size, shuffle=True, rng=rng
-    )
-    return train, MinibatchIterable(data.test_images, data.test_labels, batch_size)
+    train_images, train_labels, test_images, test_labels, *_ = load_fashion_mnist(**options)
+    train = MinibatchIterable(train_images, train_labels, batch_size, shuffle=True, rng=rng)
+    return train, MinibatchIterable(test_images, test_labels, batch_size)

@@ -14,28 +14,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help=f"a folder with the files (else ${data.DATA_DIR_ENV})")
     parser.add_argument("--cache", help=f"the cache folder (else ${data.CACHE_DIR_ENV})")
     args = parser.parse_args(argv)
-    if hasattr(sys.stdout, "reconfigure"):  # folder names need not be valid UTF-8
-        sys.stdout.reconfigure(errors="backslashreplace")
+    sys.stdout.reconfigure(errors="backslashreplace")  # folder names need not be valid UTF-8
     try:
-        order = data.search_order(args.data_dir, args.cache)
-        found = [f"{origin}: {folder}" for origin, folder in order if data.find_files(folder)]
+        order, found = data.search_order(args.data_dir, args.cache), ["nowhere yet"]
         if args.command == "where":
-            print("found in", found[0] if found else "none of these places yet", "\nsearch order:")
+            complete = lambda folder: all(map(os.path.isfile, data.paths_in(folder).values()))  # noqa: E731
+            found = [f"{origin}: {folder}" for origin, folder in order if complete(folder)]
+            print("found in", *found[:1] or ["none of these places yet"], "\nsearch order:")
             print(*(f"  {origin}: {folder}" for origin, folder in order), sep="\n")
             print(*(f"  download: {url}" for url in data.mirror_list()), sep="\n")
         else:
-            download = args.command == "fetch"
-            got = data.load_fashion_mnist(args.data_dir, cache=args.cache, download=download)
-            print(f"verified: the four files in {got.paths['train_images'].parent} ({got.origin})")
+            fetch = args.command == "fetch"
+            got = data.load_fashion_mnist(args.data_dir, cache=args.cache, download=fetch)
+            print(f"verified: the four files in {got.paths['test_labels'].parent} ({got.origin})")
         sys.stdout.flush()  # here, so that a failure to write is reported below
-    except (data.DataError, ValueError) as err:
+    except (data.DataError, ValueError, OSError) as err:
         data.say(f"error: {err}")
+        if isinstance(err, OSError):  # stdout cannot be written: at exit, it would fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 2
-    except OSError as err:  # stdout cannot be written: a full disk, a closed pipe
-        data.say(f"error: {err}")
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # exit flushes it again
-        return 2
-    return 0 if found or args.command != "where" else 1
+    return 0 if found else 1
 
 
 if __name__ == "__main__":
