@@ -1,26 +1,21 @@
-"""Shared fixtures: the real Fashion-MNIST files and real HTTP servers on 127.0.0.1."""
+"""Shared fixtures: the real Fashion-MNIST files and a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import os
-import socket
 import ssl
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from d2lutil import data
-
-#: Bytes a server streams at most when a client keeps reading (keeps a bad client finite).
-SERVER_CAP = 200 * 2**20
 
 
 @pytest.fixture(scope="session")
@@ -42,294 +37,161 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv(data.CACHE_DIR_ENV, str(tmp_path / "cache"))
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
     monkeypatch.delenv(data.MIRRORS_ENV, raising=False)
-    monkeypatch.setattr("d2lutil.data.sources.SYSTEM_DIRS", ())
+    monkeypatch.setattr(data, "SYSTEM_DIRS", ())
     for scheme in ("http", "https", "all", "no"):  # servers on 127.0.0.1 are reached directly
         monkeypatch.delenv(f"{scheme}_proxy", raising=False)
         monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
 
 
-@pytest.fixture
-def fast_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Download limits small enough for tests to hit them in well under a second."""
-    limits = {"CONNECT_TIMEOUT": 2.0, "READ_TIMEOUT": 0.3, "FILE_DEADLINE": 5.0}
-    for name, value in {**limits, "GRACE": 0.3, "MIN_SPEED": 200_000}.items():
-        monkeypatch.setattr(f"d2lutil.data.transfer.{name}", value)
-
-
 class FileServer:
-    """Serves the real files under several behaviours, chosen by the first path part.
+    """Serves the real files under a behaviour named by the first part of the path.
 
-    ``/good/F``     the file
-    ``/missing/F``  404
-    ``/error/F``    500
-    ``/flaky/F``    500 on the first request for F, then the file
-    ``/corrupt/F``  the file with bytes in the middle overwritten
-    ``/cut/F``      announces the full length, sends half, closes the connection
-    ``/hold/F``     announces the full length, sends half, sets :attr:`sending`, waits for
-                    :attr:`release`, then sends the rest (a download caught mid-file)
-    ``/trickle/F``  announces the full length, then one byte every 10 ms
-    ``/huge/F``     announces 50 GB, then streams zeros
-    ``/endless/F``  no Content-Length; streams zeros until the client stops reading
-    ``/here/F``     redirects to ``/good/F`` on the same host
-    ``/away/F``     redirects to ``http://localhost:PORT/good/F``: the same server, another host
-    ``/slowmove/F`` redirects to ``/good/F``, announcing a 1 GB body that it trickles
-    ``/slowfail/F`` 500, announcing a 1 GB body that it trickles
-    ``/bombmove/F`` redirects to ``/good/F`` with a gzip-encoded body, :attr:`bomb`
-    ``/badmove/F``  redirects to ``http://[oops/F``, not a URL
-    ``/oddmove/F``  redirects to ``/été/F``, not ASCII
-    ``/chain/N/F``  redirects to ``/chain/N-1/F``, and ``/chain/0/F`` to ``/good/F``
-    ``/nohost/F``   redirects to ``https:///F``, a URL with no host
-    ``/loginmove/F`` redirects to ``http://alice:pw@127.0.0.1:PORT/good/F``
-    ``/oddfail/F``  404 with a reason phrase holding a terminal escape sequence
+    ``good``     the file                     ``missing`` 404      ``error`` 500
+    ``corrupt``  the file, 64 bytes zeroed    ``cut``     half of the file, then it closes
+    ``hold``     half, then waits for :attr:`release` (a download caught mid-file)
+    ``trickle``  one byte every 10 ms         ``silent``  accepts, then says nothing
+    ``huge``     announces 50 GB              ``endless`` no length, zeros until cut off
+    ``more``     announces 1,000 bytes, then sends the whole file
+    ``here``     redirects to ``good`` on this host; ``away`` to ``localhost``, another host;
+    ``tls``      to :attr:`tls_url` (https, another port); each with a 1 GB body it trickles
+    ``chain/N``  redirects N times, then to ``good``
+    ``oddfail``  404 with a terminal escape in the reason phrase
 
-    A request for an absolute URL (``GET http://any.host/good/F``, as to a proxy) is served
-    as one for its path, and counted in :attr:`proxied`.
+    A request for an absolute URL (as to a proxy) is served for its path and counted in
+    :attr:`proxied`.
     """
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        self.folder, self.tls_url, self.proxied = folder, "", 0
         self.requests: Counter[str] = Counter()
-        self.sent: Counter[str] = Counter()  # body bytes written, per path
-        self.sending = threading.Event()
-        self.release = threading.Event()
-        self.closing = threading.Event()
-        self.bomb = b""  # what /bombmove/ sends, gzip-encoded
-        self.scheme, self.certificate = "http", None
-        self.proxied = 0
-        self.proxy_logins: list[str] = []  # Proxy-Authorization headers received
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1]
+        self.sending, self.release, self.closing = (threading.Event() for _ in range(3))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.scheme = "http"
 
     def url(self, behaviour: str) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}/{behaviour}/"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}/{behaviour}/"
 
-    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
+    def handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
 
-            def send_body(self, chunk: bytes) -> None:
-                self.wfile.write(chunk)
-                self.wfile.flush()
-                server.sent[self.path] += len(chunk)
+            def head(self, status: int, reason: str | None = None, **headers: str) -> None:
+                self.send_response(status, reason)
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
+                self.end_headers()
 
-            def stream(self, chunk: bytes, pause: float = 0.0) -> None:
-                """Send ``chunk`` again and again until the client goes away (or the cap)."""
-                for _ in range(SERVER_CAP // len(chunk)):
-                    if server.closing.is_set():
-                        break
-                    self.send_body(chunk)
-                    time.sleep(pause)
+            def drip(self, chunk: bytes, pause: float, times: int = 10**6) -> None:
+                for _ in range(times):
+                    if server.closing.wait(pause):
+                        return
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
 
             def do_GET(self) -> None:
                 if "://" in self.path:
                     server.proxied += 1
-                    server.proxy_logins.append(self.headers.get("Proxy-Authorization", ""))
                     self.path = urlsplit(self.path).path
                 server.requests[self.path] += 1
-                _, behaviour, name = self.path.split("/", 2)
-                path = server.folder / name
-                if behaviour in ("here", "away", "slowmove", "bombmove", "slowfail"):
-                    self.unwanted_body(behaviour, name)
-                    return
-                if behaviour == "oddfail":
-                    self.send_response(404, "Not\x1b[31mFound")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if behaviour in ("badmove", "oddmove", "chain", "nohost", "loginmove"):
-                    where = {
-                        "badmove": f"http://[oops/{name}",
-                        "oddmove": f"/\u00e9t\u00e9/{name}",
-                        "nohost": f"https:///{name}",
-                        "loginmove": f"http://alice:pw@127.0.0.1:{server.port}/good/{name}",
-                    }
-                    if behaviour == "chain":
-                        count, file = name.split("/")
-                        where[behaviour] = (
-                            f"/chain/{int(count) - 1}/{file}" if int(count) else f"/good/{file}"
-                        )
-                    self.send_response(302)
-                    self.send_header("Location", where[behaviour])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if behaviour == "missing" or not path.is_file():
-                    self.send_error(404)
-                    return
-                if behaviour == "error" or (
-                    behaviour == "flaky" and server.requests[self.path] == 1
-                ):
-                    self.send_error(500)
-                    return
-                body = path.read_bytes()
-                if behaviour == "corrupt":
-                    middle = len(body) // 2
-                    body = body[:middle] + b"\x00" * 64 + body[middle + 64 :]
-                length = {"huge": "50000000000", "endless": None}.get(behaviour, str(len(body)))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                if length is not None:
-                    self.send_header("Content-Length", length)
-                self.end_headers()
+                behaviour, name = self.path.split("/")[1], self.path.split("/")[-1]
+                body = (server.folder / name).read_bytes() if name in data.FILE_NAMES else b""
                 try:
-                    self.send(behaviour, body)
+                    self.serve(behaviour, name, body)
                 except OSError:  # the client went away, as some tests make it do
                     self.close_connection = True
 
-            def unwanted_body(self, behaviour: str, name: str) -> None:
-                """A redirect or an error, with a body that a client should never read."""
-                host = "localhost" if behaviour == "away" else "127.0.0.1"
-                self.send_response(500 if behaviour == "slowfail" else 302)
-                self.send_header("Location", f"http://{host}:{server.port}/good/{name}")
-                body = server.bomb if behaviour == "bombmove" else b""
-                length = 10**9 if behaviour.startswith("slow") else len(body)
-                self.send_header("Content-Length", str(length))
-                if behaviour == "bombmove":
-                    self.send_header("Content-Encoding", "gzip")
-                self.end_headers()
-                try:
-                    self.send_body(body)
-                    if behaviour.startswith("slow"):
-                        self.stream(b"x", pause=0.01)
-                except OSError:
-                    self.close_connection = True
+            def serve(self, behaviour: str, name: str, body: bytes) -> None:
+                port = server.httpd.server_address[1]
+                moves = {"here": f"/good/{name}", "away": f"http://localhost:{port}/good/{name}"}
+                moves["tls"] = f"{server.tls_url}{name}"
+                if behaviour == "chain" and int(self.path.split("/")[2]):
+                    count = int(self.path.split("/")[2]) - 1
+                    self.head(302, Location=f"/chain/{count}/{name}", Content_Length="0")
+                elif behaviour in moves or behaviour == "chain":
+                    where = moves.get(behaviour, f"/good/{name}")
+                    self.head(302, Location=where, Content_Length=str(10**9))
+                    self.drip(b"x", 0.01)  # a client that read this body would never finish
+                elif behaviour == "oddfail":
+                    self.head(404, "Not\x1b[31mFound", Content_Length="0")
+                elif behaviour in ("missing", "error") or not body:
+                    self.send_error(500 if behaviour == "error" else 404)
+                elif behaviour == "silent":
+                    server.closing.wait(60)
+                elif behaviour in ("huge", "endless"):
+                    huge = {"Content_Length": str(5 * 10**10)} if behaviour == "huge" else {}
+                    self.head(200, **huge)
+                    self.drip(bytes(2**16), 0, 200 * 16)  # 200 MB at most
+                else:
+                    length = 1000 if behaviour == "more" else len(body)
+                    self.head(200, Content_Length=str(length))
+                    self.send(behaviour, body)
 
             def send(self, behaviour: str, body: bytes) -> None:
-                if behaviour in ("huge", "endless"):
-                    self.stream(bytes(2**16))
-                elif behaviour == "trickle":
-                    self.stream(b"\x1f", pause=0.01)
+                if behaviour == "corrupt":
+                    body = body[: len(body) // 2] + bytes(64) + body[len(body) // 2 + 64 :]
+                if behaviour == "trickle":
+                    self.drip(body[:1], 0.01)
                 elif behaviour in ("cut", "hold"):
-                    self.send_body(body[: len(body) // 2])
-                    if behaviour == "hold":
-                        server.sending.set()
-                        server.release.wait(60)
-                        self.send_body(body[len(body) // 2 :])
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    server.sending.set()
+                    if behaviour == "hold" and server.release.wait(60):
+                        self.wfile.write(body[len(body) // 2 :])
                     self.close_connection = True
                 else:
-                    self.send_body(body)
+                    self.wfile.write(body)
 
         return Handler
 
     def __enter__(self) -> FileServer:
-        self._thread.start()
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release.set()
         self.closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 @pytest.fixture(scope="session")
-def file_server(real_data_dir: Path) -> Iterator[FileServer]:
-    with FileServer(real_data_dir) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def tls_file_server(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> FileServer:
-    """The file server over HTTPS, with a self-signed certificate for 127.0.0.1 (its
-    :attr:`certificate`, which a client must be told to trust)."""
+def tls_file_server(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The file server over https, with a self-signed certificate for 127.0.0.1 (its
+    ``certificate``, which a client must be told to trust)."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]  # fmt: skip
+    openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+    openssl += ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
     subprocess.run([*openssl, "-keyout", key, "-out", cert], check=True, capture_output=True)
     server = FileServer(real_data_dir)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    server._httpd.socket = context.wrap_socket(server._httpd.socket, server_side=True)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
     server.scheme, server.certificate = "https", cert
     with server:
         yield server
 
 
-@pytest.fixture
-def connect_proxy() -> Iterator[tuple[str, Counter[str]]]:
-    """An HTTP proxy for https (CONNECT only): its URL, and the tunnels it opened, by target."""
-    tunnels: Counter[str] = Counter()
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while chunk := source.recv(1 << 16):
-                sink.sendall(chunk)
-            sink.shutdown(socket.SHUT_WR)
-
-    def handle(client: socket.socket) -> None:
-        with client, contextlib.suppress(OSError):
-            request = b""
-            while b"\r\n\r\n" not in request:
-                request += client.recv(4096) or b"\r\n\r\n"
-            method, target = request.split(b" ")[:2]
-            if method != b"CONNECT":
-                client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
-                return
-            host, port = target.decode().rsplit(":", 1)
-            with socket.create_connection((host, int(port))) as upstream:
-                tunnels[target.decode()] += 1
-                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
-                back.start()
-                pipe(client, upstream)
-                back.join(30)
-
-    def accept() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                client, _ = listener.accept()
-                threading.Thread(target=handle, args=(client,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}", tunnels
-    listener.close()
+@pytest.fixture(scope="session")
+def file_server(real_data_dir: Path, tls_file_server: FileServer) -> Iterator[FileServer]:
+    with FileServer(real_data_dir) as server:
+        server.tls_url = tls_file_server.url("good")
+        yield server
 
 
 @pytest.fixture
-def trickling_server() -> Iterator[Callable[[bytes, bytes], int]]:
-    """Start raw TCP servers that send ``prefix``, then ``drip`` one byte per 20 ms, forever
-    (until the client leaves); returns their port."""
-    listeners, stop = [], threading.Event()
-
-    def serve(conn: socket.socket, prefix: bytes, drip: bytes) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.sendall(prefix)
-            for i in range(10**6):
-                if stop.wait(0.02):
-                    return
-                conn.sendall(drip[i % len(drip) : i % len(drip) + 1])
-
-    def accept(listener: socket.socket, prefix: bytes, drip: bytes) -> None:
-        with contextlib.suppress(OSError):
-            while not stop.is_set():
-                conn, _ = listener.accept()
-                threading.Thread(target=serve, args=(conn, prefix, drip), daemon=True).start()
-
-    def start(prefix: bytes, drip: bytes) -> int:
-        listener = socket.create_server(("127.0.0.1", 0))
-        listeners.append(listener)
-        threading.Thread(target=accept, args=(listener, prefix, drip), daemon=True).start()
-        return listener.getsockname()[1]
-
-    yield start
-    stop.set()
-    for listener in listeners:
-        listener.close()
+def fast() -> data.Limits:
+    """Download limits small enough for a test to reach them in about a second."""
+    return data.Limits(timeout=0.5, deadline=5.0, min_speed=200_000, grace=0.3)
 
 
-@pytest.fixture
-def dead_mirror() -> Iterator[str]:
-    """A server that accepts connections (the kernel does) and never answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+def wait_for(condition: object, what: str, timeout: float = 60) -> None:
+    """Wait until ``condition()`` holds (a guard against a hang, not a timed assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never happened")
+        time.sleep(0.02)

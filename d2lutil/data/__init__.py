@@ -1,38 +1,259 @@
-"""Fashion-MNIST for the chapter: find it, download it if need be, verify it, serve minibatches.
-
-``load_fashion_mnist`` reads the first copy that verifies: ``data_dir``, else
-``$FASHION_MNIST_DIR``; else the user cache (a damaged file there is deleted), the system
-copy, a download into the cache.  Read ``sources`` first (the four files, where they are
-looked for, how one is read), then this module, ``download``, ``transfer`` and ``__main__``
-(the command line).
+"""Fashion-MNIST for the chapter, in the order the data flows: where the files may be, fetching
+what is missing, reading and verifying a file, minibatches.  An IDX file is the bytes 0 0 8 D,
+its D dimensions as big-endian uint32, then the values, one byte each; each file is gzipped.
 """
 
 import contextlib
-import functools
+import hashlib
+import http.client
+import math
 import os
+import ssl
+import sys
+import tempfile
+import time
+import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import numpy as np
+import platformdirs
 
-from .download import fetch_fashion_mnist, keep_verified, locked, remove_parts
+try:  # ISA-L (the optional `isal` package) inflates about 1.7 times as fast as zlib
+    from isal import igzip as gzip
+    from isal.isal_zlib import error as gzip_error
+except ImportError:
+    import gzip
+    from zlib import error as gzip_error
 
-from .sources import (  # isort: skip
-    CACHE_DIR_ENV, DATA_DIR_ENV, FILE_NAMES, FILES, MIRRORS_ENV, SYSTEM_DIRS, DataError, PathArg,
-    cache_dir, check, complete_folders, find_fashion_mnist, is_integer, mirror_list,
-    no_data_message, read_idx, tell,
-)  # fmt: skip
+# Each file: its name, its array's shape, and the SHA-256 of its values (after the header).
+FILES = {
+    "train_images": ("train-images-idx3-ubyte", (60000, 28, 28),
+                     "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012"),
+    "train_labels": ("train-labels-idx1-ubyte", (60000,),
+                     "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7"),
+    "test_images": ("t10k-images-idx3-ubyte", (10000, 28, 28),
+                    "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a"),
+    "test_labels": ("t10k-labels-idx1-ubyte", (10000,),
+                    "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"),
+}  # fmt: skip
+FILE_NAMES = tuple(f"{name}.gz" for name, _, _ in FILES.values())  # as published
+# The largest an honest .gz file can be: deflate adds less than 0.1 %.
+MAX_SIZES = {key: 1024 + math.prod(shape) * 101 // 100 for key, (_, shape, _) in FILES.items()}
+DATA_DIR_ENV, CACHE_DIR_ENV = "FASHION_MNIST_DIR", "D2LUTIL_CACHE_DIR"
+MIRRORS_ENV = "FASHION_MNIST_MIRRORS"  # space-separated base URLs, tried in order
+SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist
+MIRRORS = (
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+)
+PathArg = str | os.PathLike | None
 
-__all__ = [
-    "CACHE_DIR_ENV", "DATA_DIR_ENV", "FILE_NAMES", "MIRRORS_ENV", "SYSTEM_DIRS", "DataError",
-    "FashionMNIST", "MinibatchIterable", "cache_dir", "fetch_fashion_mnist", "find_fashion_mnist",
-    "get_fashion_mnist_labels", "load_data_fashion_mnist", "load_fashion_mnist",
-]  # fmt: skip
+
+class DataError(RuntimeError):
+    """The data layer's one error: what failed, for which file, and what to do."""
 
 
-@dataclass(frozen=True)
-class FashionMNIST:
+def check(ok: object, what: str, should: str, value: object) -> None:
+    """Unless ``ok``, raise ``ValueError("WHAT must be SHOULD, got VALUE.")``."""
+    if not ok:
+        got = f"{value.dtype} {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(f"{what} must be {should}, got {got}.")
+
+
+# 1. Where the files may be ------------------------------------------------------------------
+def search_order(data_dir: PathArg = None, cache: PathArg = None) -> list[tuple[str, Path]]:
+    """Where the files are looked for, as ``(origin, folder)``: a folder you name (``data_dir``,
+    else ``$FASHION_MNIST_DIR``) alone; else Debian's copy, then the cache folder."""
+    if data_dir is not None:
+        return [("data_dir argument", folder_path(data_dir, "data_dir"))]
+    if os.environ.get(DATA_DIR_ENV):
+        return [(f"${DATA_DIR_ENV}", folder_path(os.environ[DATA_DIR_ENV], f"${DATA_DIR_ENV}"))]
+    system = [("system copy", Path(path)) for path in SYSTEM_DIRS]
+    return [*system, ("user cache", cache_dir(cache) / "fashion-mnist")]
+
+
+def cache_dir(cache: PathArg = None) -> Path:
+    """The cache folder: ``cache``, else ``$D2LUTIL_CACHE_DIR``, else the system's user cache."""
+    if cache is not None:
+        return folder_path(cache, "cache")
+    if os.environ.get(CACHE_DIR_ENV):
+        return folder_path(os.environ[CACHE_DIR_ENV], f"${CACHE_DIR_ENV}")
+    return Path(platformdirs.user_cache_dir("d2lutil"))
+
+
+def folder_path(value: object, what: str) -> Path:
+    """``value`` as a folder path; one from an environment variable (``$...``) must be absolute."""
+    path = os.path.expanduser(value) if isinstance(value, str | os.PathLike) else None
+    ok = isinstance(path, str) and "\0" not in path and (what[0] != "$" or os.path.isabs(path))
+    check(ok and path.strip(), what, "an absolute path" if what[0] == "$" else "a path", value)
+    return Path(path)
+
+
+def paths_in(folder: Path) -> dict[str, Path]:
+    """The paths the four files have in ``folder``, named as published."""
+    return {key: folder / name for key, name in zip(FILES, FILE_NAMES, strict=True)}
+
+
+def mirror_list(mirrors: Sequence[str] | None = None) -> list[str]:
+    """The base URLs to try: ``mirrors``, else ``$FASHION_MNIST_MIRRORS``, else MIRRORS."""
+    mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS if mirrors is None else mirrors
+    ok = isinstance(mirrors, Sequence) and not isinstance(mirrors, str)
+    for url in mirrors if ok else ():
+        parts = urlsplit(url) if isinstance(url, str) else None
+        ok = ok and parts and parts.scheme in ("http", "https") and parts.hostname
+        ok = ok and "@" not in url
+    # The URLs are not shown: they may hold a password, which may hold any character.
+    check(ok, "mirrors", "http(s) URLs, each with a host and no @", "(not shown)")
+    return list(mirrors)
+
+
+def no_data_message(cache: PathArg, attempts: Sequence[str]) -> str:
+    """The one "no data, no download" message: what was tried, and three ways to get the data."""
+    tried = "".join(f"\n  - {attempt}" for attempt in attempts)
+    return (
+        f"Fashion-MNIST was not found and could not be downloaded. Attempts:{tried}\n"
+        "Get the data in one of three ways:\n  1. on a machine with internet access, run "
+        f"`python -m d2lutil.data fetch` (it downloads into {cache_dir(cache) / 'fashion-mnist'});"
+        "\n  2. on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist`;\n  3. copy the"
+        f" four files ({', '.join(FILE_NAMES)}) into a folder and set {DATA_DIR_ENV} to it."
+    )
+
+
+def say(message: str) -> None:
+    """Print a note on stderr, if there is one (``2>&-`` and pythonw make it None)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # only the note is lost
+        sys.stderr.write(message.encode(errors="backslashreplace").decode() + "\n")  # any name
+        sys.stderr.flush()
+
+
+# 2. Fetch what is missing -------------------------------------------------------------------
+class Limits(NamedTuple):
+    """Seconds per socket operation and per file; the speed a file must average after grace."""
+
+    timeout: float = 30.0
+    deadline: float = 900.0
+    min_speed: float = 30_000.0  # bytes per second
+    grace: float = 15.0
+
+
+def fetch_fashion_mnist(
+    *,
+    cache: PathArg = None,
+    mirrors: Sequence[str] | None = None,
+    limits: Limits = Limits(),  # noqa: B008
+) -> dict[str, Path]:
+    """Make the cache folder hold the four files, verified, and return their paths.  A file
+    missing or damaged there is downloaded from each mirror in turn into a temporary file of
+    its own; the first copy that verifies replaces it, atomically: no lock is needed."""
+    if mirrors is not None:  # else $FASHION_MNIST_MIRRORS is read only if a download is needed
+        mirror_list(mirrors)
+    check(isinstance(limits, Limits) and min(limits) > 0, "limits", "positive Limits", limits)
+    folder = cache_dir(cache) / "fashion-mnist"
+    for key, path in (paths := paths_in(folder)).items():
+        attempts = []
+        with contextlib.suppress(DataError):  # missing or damaged: replaced, never deleted
+            read_idx(path, key)
+            continue
+        for url in [f"{base.rstrip('/')}/{path.name}" for base in mirror_list(mirrors)]:
+            temporary = None
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(
+                    dir=folder, prefix=f".{path.name}.", suffix=".part", delete=False
+                ) as temporary:
+                    for chunk in url_chunks(url, MAX_SIZES[key], limits):
+                        temporary.write(chunk)
+                read_idx(Path(temporary.name), key)
+                os.chmod(temporary.name, 0o644)  # public data, readable as any download is
+                os.replace(temporary.name, path)
+                break
+            except DataError as err:
+                attempts.append(f"{url}: {err}")
+                say(f"Could not get {url} ({err}); trying the next mirror.")
+            except OSError as err:  # the local disk's: the network's are DataErrors
+                tip = "" if temporary else f"; set {CACHE_DIR_ENV} to a writable folder"
+                where = temporary.name if temporary else folder
+                raise DataError(f"Cannot write {where}: {err.strerror or err}{tip}.") from err
+            finally:
+                if temporary and os.path.lexists(temporary.name):
+                    os.unlink(temporary.name)
+        else:
+            raise DataError(no_data_message(cache, attempts))
+    return paths
+
+
+class SafeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow at most 5 redirects, only to https or the same host, never reading their body."""
+
+    max_redirections = 5
+
+    def redirect_request(self, req: Any, fp: Any, *args: Any) -> Any:
+        """The request for the new URL (the last of ``args``), or a DataError that hides it."""
+        fp.close()  # unread: urllib would read the body into memory
+        old, new = urlsplit(req.full_url), urlsplit(args[-1])
+        if "@" in new.netloc or not (new.scheme == "https" or new.netloc == old.netloc):
+            raise DataError("it redirects to neither https nor its own host")
+        return super().redirect_request(req, fp, *args)
+
+
+def url_chunks(url: str, limit: int, limits: Limits) -> Iterator[bytes]:
+    """The body of ``url`` in chunks, at most ``limit`` bytes, within ``limits``; any failure
+    is a DataError."""
+    import certifi  # here: a browser's Python, which cannot download anyway, may lack it
+
+    tls = ssl.create_default_context(cafile=certifi.where())
+    # build_opener adds a ProxyHandler, which reads http_proxy, https_proxy and no_proxy.
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls), SafeRedirects)
+    start, received = time.monotonic(), 0
+    try:
+        with opener.open(url, timeout=limits.timeout) as response:
+            length = response.length or 0
+            if length > limit:
+                raise DataError(f"it announces {length:,} bytes, more than any copy")
+            say(f"Downloading {url} ({length / 1e6:.1f} MB)")
+            while chunk := response.read1(1 << 16):  # what has arrived, up to 64 kB
+                received, elapsed = received + len(chunk), time.monotonic() - start
+                if received > limit:
+                    raise DataError(f"it sent more than {limit:,} bytes")
+                if elapsed > limits.deadline:
+                    raise DataError(f"it took more than {limits.deadline:g} s")
+                if elapsed > limits.grace and received < limits.min_speed * elapsed:
+                    raise DataError(f"too slow: under {limits.min_speed:,.0f} bytes/s")
+                yield chunk  # the caller writes it: a full disk is its error, not the network's
+            if response.length:  # the server closed the connection early
+                raise DataError(f"it sent {received:,} of {length:,} bytes")
+    except (OSError, ValueError, http.client.HTTPException) as err:  # HTTPError: body unread
+        text = f"{type(err).__name__}: {getattr(err, 'code', '')} {getattr(err, 'reason', err)}"
+        raise DataError("".join(c if c.isprintable() else "?" for c in text[:200])) from None
+
+
+# 3. Read and verify a file ------------------------------------------------------------------
+def read_idx(path: Path, key: str) -> np.ndarray:
+    """The array in the gzipped IDX file ``path`` once its header and SHA-256 check out; a
+    file larger than any honest copy is refused unread, and none is inflated past its size."""
+    name, shape, sha256 = FILES[key]
+    header = bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+    size = len(header) + math.prod(shape)
+    try:  # O_NONBLOCK: a named pipe put in the file's place cannot block the open
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
+            if os.fstat(file.fileno()).st_size > MAX_SIZES[key]:
+                raise DataError(f"{path} is larger than any copy of {name}.")
+            content = gzip.GzipFile(fileobj=file).read(size + 1)  # reads every gzip member
+    except (OSError, EOFError, gzip_error) as err:
+        raise DataError(f"Cannot read {path}: {getattr(err, 'strerror', 0) or err}.") from err
+    if content[: len(header)] != header:
+        raise DataError(f"{path} does not start as {name} does: 0x{content[:16].hex()}.")
+    if len(content) != size:
+        raise DataError(f"{path} holds {len(content) - size:+,} bytes more than {name}.")
+    if hashlib.sha256(memoryview(content)[len(header) :]).hexdigest() != sha256:
+        raise DataError(f"{path} fails its SHA-256 check: it is not the published {name}.")
+    return np.frombuffer(content, np.uint8, offset=len(header)).reshape(shape)
+
+
+class FashionMNIST(NamedTuple):
     """The data set: uint8 images ``(N, 28, 28)``, uint8 labels ``(N,)``, and their source."""
 
     train_images: np.ndarray
@@ -44,125 +265,85 @@ class FashionMNIST:
 
 
 def load_fashion_mnist(
-    data_dir: PathArg = None, *, cache: PathArg = None, download: bool = True,
-    mirrors: Sequence[str] | None = None,
-) -> FashionMNIST:  # fmt: skip
-    """Read the first copy that verifies (see above); with ``download=False``, never download."""
+    data_dir: PathArg = None, *, cache: PathArg = None, download: bool = True, mirrors: Any = None
+) -> FashionMNIST:
+    """The first copy of the four files that verifies, in ``search_order`` (a folder you name
+    must hold one); else, unless ``download=False``, the copy ``fetch_fashion_mnist`` gets."""
     check(isinstance(download, bool), "download", "True or False", download)
-    if mirrors is not None:  # the arguments are checked before any work
+    if mirrors is not None:  # checked before any work
         mirror_list(mirrors)
-    folder, attempts = cache_dir(cache) / "fashion-mnist", []
-    if any(os.path.lexists(folder / f"{spec.name}.gz.part") for spec in FILES):
-        with contextlib.suppress(DataError), locked(folder, wait=False):
-            remove_parts(folder)  # a killed download's, even if the data is found elsewhere
-    for paths, origin, explicit in complete_folders(data_dir, cache):
+    attempts = []
+    for origin, folder in search_order(data_dir, cache):
         try:
-            return _read(paths, origin)
+            paths = paths_in(folder)
+            return FashionMNIST(*[read_idx(p, k) for k, p in paths.items()], origin, paths)
         except DataError as err:
-            if explicit:
+            if origin not in ("system copy", "user cache"):  # a folder you named
                 raise
             attempts.append(f"{origin}: {err}")
-            tell(f"Skipping the {origin}: {err}")
-            if origin == "user cache":  # delete what is damaged; if that fails, still a miss
-                with contextlib.suppress(DataError), locked(folder, wait=False):
-                    for spec in FILES:
-                        keep_verified(folder, spec)
     if not download:
         raise DataError(no_data_message(cache, [*attempts, "download: disabled (download=False)"]))
-    return _read(fetch_fashion_mnist(cache=cache, mirrors=mirrors), "download")
+    paths = fetch_fashion_mnist(cache=cache, mirrors=mirrors)
+    return FashionMNIST(*[read_idx(p, k) for k, p in paths.items()], "download", paths)
 
 
-def _read(paths: dict[str, Path], origin: str) -> FashionMNIST:
-    arrays = {spec.key: read_idx(paths[spec.key], spec) for spec in FILES}
-    return FashionMNIST(**arrays, origin=origin, paths=paths)
+# 4. Minibatches ------------------------------------------------------------------------------
 
-
-#: The ten classes, in label order.
-TEXT_LABELS: tuple[str, ...] = (
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal", "shirt", "sneaker", "bag", "ankle boot",
-)  # fmt: skip
+TEXT_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat",
+               "sandal", "shirt", "sneaker", "bag", "ankle boot")  # fmt: skip
 
 
 def get_fashion_mnist_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
     """The text labels of numeric Fashion-MNIST labels (integers from 0 to 9)."""
     values = np.asarray(labels).ravel()
-    integers = np.issubdtype(values.dtype, np.integer)
-    if values.size and not (integers and values.min() >= 0 and values.max() <= 9):
-        raise ValueError(f"Fashion-MNIST labels are integers from 0 to 9, got {labels!r}.")
+    ok = np.issubdtype(values.dtype, np.integer) and np.all((values >= 0) & (values <= 9))
+    check(ok or not values.size, "Fashion-MNIST labels", "integers from 0 to 9", labels)
     return [TEXT_LABELS[int(i)] for i in values]
 
 
-def _batch_size(batch_size: object) -> int:
-    ok = is_integer(batch_size) and batch_size >= 1
-    check(ok, "batch_size", "a positive integer such as 256", batch_size)
-    return int(batch_size)
-
-
-def _as_model_input(images: np.ndarray) -> np.ndarray:
-    # uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1], d2l's layout.  Converting, then
-    # scaling in place, gives exactly `images * np.float32(1 / 255)`, a fifth faster.
-    X = images[:, None, :, :].astype(np.float32)
-    X *= np.float32(1 / 255)
-    return X
+def is_count(value: object, least: int = 1) -> bool:
+    """Whether ``value`` is a Python or NumPy integer >= ``least`` (a bool is not)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= least
 
 
 class MinibatchIterable:
-    """Minibatches ``(X, y)``: float32 images ``(B, 1, 28, 28)`` and int64 labels ``(B,)``.
-
-    The images stay uint8 (``.images``) until a batch is served.  With ``shuffle=True`` each
-    iteration draws a new order from ``rng``.  The last, smaller batch is kept.
-    """
+    """Minibatches ``(X, y)`` of the uint8 ``images`` as float32 in [0, 1], ``(B, 1, H, W)``,
+    and the labels ``y`` as int64; with ``shuffle``, in a new order from ``rng`` each pass."""
 
     def __init__(
-        self, images: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle: bool = False,
-        rng: np.random.Generator | None = None,
-    ) -> None:  # fmt: skip
+        self, images: Any, labels: Any, batch_size: int, *, shuffle: bool = False, rng: Any = None
+    ) -> None:
         images, labels = np.asarray(images), np.asarray(labels)
-        ok = images.ndim == 3 and images.dtype == np.uint8
-        check(ok, "images", "a uint8 array shaped (N, height, width)", images)
+        check(images.ndim == 3 and images.dtype == np.uint8, "images", "uint8 (N, H, W)", images)
         ok = labels.shape == (len(images),) and np.issubdtype(labels.dtype, np.integer)
         check(ok, "labels", f"{len(images)} integers, one per image", labels)
-        check(isinstance(rng, np.random.Generator | None), "rng", "a NumPy Generator or None", rng)
+        check(is_count(batch_size), "batch_size", "a positive integer such as 256", batch_size)
+        check(isinstance(rng, np.random.Generator | None), "rng", "a NumPy Generator", rng)
         self.images, self.y = images, labels.astype(np.int64, copy=False)
-        self.batch_size, self.shuffle = _batch_size(batch_size), shuffle
+        self.batch_size, self.shuffle = int(batch_size), shuffle
         self.rng = rng if rng is not None else np.random.default_rng()
-
-    @functools.cached_property
-    def X(self) -> np.ndarray:
-        """All examples at once: float32 in [0, 1] shaped ``(N, 1, 28, 28)``."""
-        return _as_model_input(self.images)
 
     def __len__(self) -> int:
         return -(-len(self.y) // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        n = len(self.y)
-        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
-        for start in range(0, n, self.batch_size):
-            rows = order[start : start + self.batch_size]  # take() is faster than images[rows]
-            yield _as_model_input(self.images.take(rows, axis=0)), self.y[rows]
-
-    def __repr__(self) -> str:
-        return (f"MinibatchIterable({len(self.y)} examples, batch_size={self.batch_size}, "
-                f"{len(self)} batches, shuffle={self.shuffle})")  # fmt: skip
+        order = self.rng.permutation(len(self.y)) if self.shuffle else np.arange(len(self.y))
+        for start in range(0, len(self.y), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            X = self.images.take(rows, axis=0)[:, None].astype(np.float32)  # faster than [rows]
+            X *= np.float32(1 / 255)  # in place: exactly images * np.float32(1 / 255), faster
+            yield X, self.y[rows]
 
 
 def load_data_fashion_mnist(
-    batch_size: int, *, seed: int | np.random.Generator | None = None, data_dir: PathArg = None,
-    cache: PathArg = None, download: bool = True, mirrors: Sequence[str] | None = None,
-) -> tuple[MinibatchIterable, MinibatchIterable]:  # fmt: skip
-    """Load Fashion-MNIST as d2l does: ``(train_iter, test_iter)`` of minibatches.
-
-    ``train_iter`` shuffles every epoch with a Generator seeded by ``seed``; the other
-    arguments are :func:`load_fashion_mnist`'s.
-    """
-    batch_size = _batch_size(batch_size)
-    ok = (is_integer(seed) and seed >= 0) or isinstance(seed, np.random.Generator | None)
+    batch_size: int, *, seed: int | np.random.Generator | None = None, **options: Any
+) -> tuple[MinibatchIterable, MinibatchIterable]:
+    """``(train_iter, test_iter)`` of minibatches, as d2l's; ``train_iter`` shuffles each epoch
+    with a Generator seeded by ``seed``; the ``options`` are :func:`load_fashion_mnist`'s."""
+    check(is_count(batch_size), "batch_size", "a positive integer such as 256", batch_size)
+    ok = isinstance(seed, np.random.Generator | None) or is_count(seed, 0)
     check(ok, "seed", "an integer >= 0, a NumPy Generator or None", seed)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    data = load_fashion_mnist(data_dir, cache=cache, download=download, mirrors=mirrors)
-    train = MinibatchIterable(
-        data.train_images, data.train_labels, batch_size, shuffle=True, rng=rng
-    )
-    return train, MinibatchIterable(data.test_images, data.test_labels, batch_size)
+    train_images, train_labels, test_images, test_labels, *_ = load_fashion_mnist(**options)
+    train = MinibatchIterable(train_images, train_labels, batch_size, shuffle=True, rng=rng)
+    return train, MinibatchIterable(test_images, test_labels, batch_size)
