@@ -124,7 +124,7 @@ def test_pages_publishes_the_book_built_from_main() -> None:
     build = next(
         job
         for job in jobs.values()
-        if any(str(s.get("run", "")).startswith("make book") for s in steps(job))
+        if any(str(s.get("run", "")).startswith(("make book", "make pdf")) for s in steps(job))
     )
     upload = next(s for s in steps(build) if uses(s, "actions/upload-pages-artifact"))
     assert upload["with"]["path"].rstrip("/") == "_build/html"
@@ -151,7 +151,7 @@ def test_the_verified_pyodide_wheels_are_kept_between_runs(name: str, tmp_path: 
     """Both workflows restore lite/build.py's folder of verified wheels before building, keyed
     on the hash of npm's pyodide package (the official lock), which the key step computes
     here as on the runner."""
-    builds = ("make book", "bash .ci/run")
+    builds = ("make book", "make pdf", "bash .ci/run")
     jobs = load(name)["jobs"].values()
     job = next(j for j in jobs if any(s.get("run", "").startswith(builds) for s in steps(j)))
     runs = [s.get("run", "") for s in steps(job)]
