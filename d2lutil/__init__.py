@@ -1,8 +1,5 @@
-"""Helpers for the softmax-regression chapter: data, plotting and widgets.
-
-Only what the chapter does not teach lives here; the model, the loss, the
-gradients and the training loop are written in the chapter itself.
-"""
+"""Helpers for the softmax-regression chapter: data, plotting and widgets. The model, the loss,
+the gradients and the training loop are not here: the chapter writes them out."""
 
 from d2lutil.data import (
     MinibatchIterable,

@@ -1,10 +1,6 @@
-"""Widgets to try learning rates and numbers of epochs with a *run function* of the chapter.
-
+"""Widgets to try learning rates and numbers of epochs with a *run function* of the chapter:
 ``run(lr, num_epochs)`` trains a fresh model of its own (so it cannot change what another cell
-computes) and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch.
-"""
-
-from __future__ import annotations
+computes) and yields ``(train_loss, train_acc, test_loss, test_acc)`` after each epoch."""
 
 import html
 import math
@@ -15,26 +11,23 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 import numpy as np
 
-from d2lutil.plotting import COLOURS, RunCurves
-
-__all__ = ["ExplorerBox", "RunHistory", "TrainingPanel", "precomputed_explorer", "record_run"]
+from d2lutil.plotting import RunCurves
 
 RunFunction = Callable[[float, int], Iterable[tuple[float, float, float, float]]]
 
-LR_EXPONENTS = (-3.0, 1.0)  # the panel offers learning rates from 0.001 to 10
-MAX_EPOCHS = 30
+MAX_EPOCHS = 1000  # a run records at most this many (the explorer makes a table of each)
+PANEL_EPOCHS = 30  # the panel offers 1 to 30 epochs, and learning rates from 0.001 to 10
 WIDE = {"description_width": "initial"}  # descriptions as wide as their text
 TABLE_CSS = ".d2l-explorer-table td, .d2l-explorer-table th {padding: 0.15em 0.6em}"
+TABLE_HEADERS = ["learning rate", "train loss (probabilities)", "test loss (logits)"]
 
 
 @dataclass
 class RunHistory:
-    """What one training run produced, epoch by epoch, and the epoch it diverged in, if it did.
+    """What one run produced, epoch by epoch, and the epoch it diverged in, if it did.
 
     ``train_loss`` is the chapter's cross-entropy of probabilities, averaged over the epoch's
-    batches; ``test_loss`` is computed from the logits, so it stays finite unless the run
-    truly diverges.
-    """
+    batches; ``test_loss``, from the logits, stays finite unless the run truly diverges."""
 
     lr: float
     num_epochs: int
@@ -46,13 +39,8 @@ class RunHistory:
 
     @property
     def label(self) -> str:
-        """The run's settings in words: ``"lr 0.1, 10 epochs"``."""
-        return f"lr {self.lr:g}, {self.num_epochs} epoch{'s' * (self.num_epochs != 1)}"
-
-    @property
-    def epochs(self) -> list[int]:
-        """The numbers (from 1) of the epochs recorded so far."""
-        return list(range(1, len(self.test_acc) + 1))
+        """The settings, the rate as the panel's slider shows it: ``"lr 0.316, 10 epochs"``."""
+        return f"lr {self.lr:.3g}, {self.num_epochs} epoch{'s' * (self.num_epochs != 1)}"
 
     def summary(self) -> str:
         """One sentence on how the run ended."""
@@ -71,21 +59,18 @@ def _check_settings(lr: object, num_epochs: object) -> None:
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
         raise ValueError(f"The learning rate must be a positive number, got {lr!r}.")
     integral = isinstance(num_epochs, numbers.Integral) and not isinstance(num_epochs, bool)
-    if not integral or num_epochs < 1:  # type: ignore[operator]
-        raise ValueError(f"The number of epochs must be a positive integer, got {num_epochs!r}.")
+    if not integral or not 1 <= num_epochs <= MAX_EPOCHS:  # type: ignore[operator]
+        raise ValueError(f"The number of epochs must be from 1 to {MAX_EPOCHS}: {num_epochs!r}")
 
 
-def record_run(run: RunFunction, lr: float, num_epochs: int,
-               on_epoch: Callable[[RunHistory], None] | None = None) -> RunHistory:  # fmt: skip
-    """Call ``run(lr, num_epochs)``, record its four numbers and call ``on_epoch`` after each epoch.
-
-    The training loss, from probabilities, is infinite as soon as one probability rounds to 0;
-    the run stops early, with ``diverged_at`` set, only if its test loss, from the logits, is no
-    longer finite. NumPy's floating-point warnings are silenced meanwhile: the history says it
-    all.
-    """
+def record_run(
+    run: RunFunction, lr: float, num_epochs: int, on_epoch: Callable = lambda history: None
+) -> RunHistory:
+    """Record the four numbers ``run(lr, num_epochs)`` yields, calling ``on_epoch(history)`` after
+    each epoch. It stops early, setting ``diverged_at``, if the test loss is no longer finite;
+    NumPy's floating-point warnings are silenced meanwhile: the history says it all."""
     _check_settings(lr, num_epochs)
-    history = RunHistory(lr=float(lr), num_epochs=int(num_epochs))
+    history = RunHistory(float(lr), int(num_epochs))
     columns = (history.train_loss, history.train_acc, history.test_loss, history.test_acc)
     with np.errstate(all="ignore"):
         for epoch, row in enumerate(run(history.lr, history.num_epochs), start=1):
@@ -97,84 +82,64 @@ def record_run(run: RunFunction, lr: float, num_epochs: int,
                 column.append(value)
             if not math.isfinite(history.test_loss[-1]):
                 history.diverged_at = epoch
-            if on_epoch is not None:
-                on_epoch(history)
+            on_epoch(history)
             if history.diverged_at is not None or epoch == num_epochs:
                 break
     return history
 
 
 class TrainingPanel(widgets.VBox):
-    """Sliders and a Train button for ``run``, and curves that grow epoch by epoch as it trains.
-
-    It trains in the kernel's own thread (a browser kernel has no other). The last
-    ``runs_kept`` runs (1 to 6) stay on the plot for comparison.
+    """Sliders and a Train button for ``run``, and curves that grow epoch by epoch as it trains
+    in the kernel's own thread (a browser kernel has no other); the last runs stay for comparison.
     """
 
-    def __init__(self, run: RunFunction, *, lr: float = 0.1, num_epochs: int = 10,
-                 runs_kept: int = 4) -> None:  # fmt: skip
+    def __init__(self, run: RunFunction, *, lr: float = 0.1, num_epochs: int = 10) -> None:
         _check_settings(lr, num_epochs)
-        low, high = 10 ** LR_EXPONENTS[0], 10 ** LR_EXPONENTS[1]
-        if not (low <= lr <= high and num_epochs <= MAX_EPOCHS):  # the sliders would clamp them
-            offer = f"learning rates from {low:g} to {high:g} and up to {MAX_EPOCHS} epochs"
+        if not (0.001 <= lr <= 10 and num_epochs <= PANEL_EPOCHS):  # the sliders would clamp them
+            offer = f"learning rates from 0.001 to 10 and up to {PANEL_EPOCHS} epochs"
             raise ValueError(f"The panel offers {offer}, got lr={lr!r}, num_epochs={num_epochs!r}.")
-        if not (isinstance(runs_kept, numbers.Integral) and 1 <= runs_kept <= len(COLOURS)):
-            raise ValueError(f"runs_kept must be from 1 to {len(COLOURS)}, got {runs_kept!r}.")
-        self._run, self.runs_kept, self.runs, self._curves = run, runs_kept, [], RunCurves()
-        self.lr_slider = widgets.FloatLogSlider(
-            value=lr, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.25, readout_format=".3g",
-            description="learning rate", style=WIDE)  # fmt: skip
-        self.epochs_slider = widgets.IntSlider(
-            value=num_epochs, min=1, max=MAX_EPOCHS, description="epochs", style=WIDE)  # fmt: skip
-        self.train_button = widgets.Button(
-            description="Train", tooltip="Train a fresh model with these settings",
-            style={"button_color": "#1a5fb4", "text_color": "white"})  # fmt: skip
-        self.clear_button = widgets.Button(description="Clear runs", tooltip="Forget the runs")
+        self._run, self._curves, self.runs = run, RunCurves(), []
+        self.lr_slider = widgets.FloatLogSlider(lr, min=-3, max=1, step=0.25, readout_format=".3g")
+        self.lr_slider.description, self.lr_slider.style = "learning rate", WIDE
+        self.epochs_slider = widgets.IntSlider(num_epochs, 1, PANEL_EPOCHS, description="epochs")
+        self.train_button = widgets.Button(description="Train", tooltip="Train a fresh model")
+        self.train_button.style = {"button_color": "#1a5fb4", "text_color": "white"}
         self.train_button.on_click(lambda _: self.train())
-        self.clear_button.on_click(lambda _: self.clear())
-        self.progress = widgets.IntProgress(value=0, min=0, max=num_epochs, description="epoch")
+        self.progress = widgets.IntProgress(0, 0, num_epochs, description="epoch")
         self.status = widgets.HTML("Press <b>Train</b> to train a fresh model.")
         self.plot = widgets.HTML()
         self._redraw()
         flow = widgets.Layout(flex_flow="row wrap", align_items="center")
         sliders = widgets.HBox([self.lr_slider, self.epochs_slider], layout=flow)
-        buttons = widgets.HBox([self.train_button, self.clear_button, self.progress], layout=flow)
+        buttons = widgets.HBox([self.train_button, self.progress], layout=flow)
         super().__init__([sliders, buttons, self.status, self.plot])
         self.add_class("d2l-training-panel")
 
     def __repr__(self) -> str:
         lr, epochs = self.lr_slider.value, self.epochs_slider.value
-        return f"TrainingPanel(lr={lr:g}, epochs={epochs}, runs={len(self.runs)})"
-
-    def clear(self) -> None:
-        """Forget the runs shown."""
-        self.runs = []
-        self.status.value = "No runs shown. Press <b>Train</b> to train a fresh model."
-        self._redraw()
+        return f"TrainingPanel(lr={lr:.3g}, epochs={epochs}, runs={len(self.runs)})"
 
     def train(self) -> RunHistory:
-        """Train one run with the sliders' settings, redrawing after every epoch."""
-        lr, num_epochs = float(self.lr_slider.value), int(self.epochs_slider.value)
-        self.train_button.disabled = self.clear_button.disabled = True
-        self.runs = [*self.runs, RunHistory(lr, num_epochs)][-self.runs_kept :]
+        """Train with the sliders' settings; the run joins the plot after its first epoch."""
+        lr, num_epochs = self.lr_slider.value, self.epochs_slider.value
+        self.train_button.disabled = True
         self.progress.max, self.progress.value = num_epochs, 0
 
         def show(history: RunHistory) -> None:
-            self.runs[-1], self.progress.value = history, len(history.test_acc)
+            if not self.runs or self.runs[-1] is not history:  # its first epoch
+                self.runs = [*self.runs, history][-4:]  # the last four stay on the plot
+            self.progress.value = len(history.test_acc)
             self.status.value = f"Training: epoch {len(history.test_acc)} of {num_epochs}…"
             self._redraw()
 
         try:
             history = record_run(self._run, lr, num_epochs, show)
         except BaseException as err:  # an interrupt too: the status must not say "Training"
-            if not self.runs[-1].test_acc:  # nothing to show: no "not started" run on the plot
-                self.runs.pop()
-                self._redraw()
             why = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
             self.status.value = html.escape(f"Training failed: {why}")
             raise
         finally:
-            self.train_button.disabled = self.clear_button.disabled = False
+            self.train_button.disabled = False
         advice = " Lower the learning rate and train again." if history.diverged_at else ""
         self.status.value = f"{html.escape(history.summary())}.{advice}"
         return history
@@ -186,86 +151,68 @@ class TrainingPanel(widgets.VBox):
 
 
 class ExplorerBox(widgets.VBox):
-    """What :func:`precomputed_explorer` returns, a ``VBox`` with its parts named (see there)."""
+    """A kernel-free explorer of ``runs`` (increasing learning rates): ``lr_slider`` picks the run
+    that ``figure_stack`` shows (``initial_lr``'s, or the middle one), ``epochs_slider`` the epoch
+    after which a table in ``table_stack`` compares them all; ``links`` do it in the browser."""
+
+    def __init__(self, runs: Sequence[RunHistory], *, initial_lr: float | None = None) -> None:
+        for run in runs:
+            _check_settings(run.lr, run.num_epochs)
+        lrs = [run.lr for run in runs]
+        if not runs or sorted(set(lrs)) != lrs:
+            raise ValueError(f"The explorer needs runs of increasing learning rates, got {lrs}.")
+        if initial_lr is not None and initial_lr not in lrs:
+            raise ValueError(f"initial_lr {initial_lr} is not one of the runs' rates {lrs}.")
+        super().__init__()
+        self.add_class("d2l-explorer")
+        self.runs, self.links = list(runs), []
+        # One loss scale for all runs, so that switching runs compares them.
+        losses = [v for run in runs for v in run.test_loss if 0 < v < math.inf]
+        curves = RunCurves((min(losses) / 1.2, max(losses) * 1.2) if losses else None)
+        epochs = range(1, max(run.num_epochs for run in runs) + 1)
+        figures = [curves.html([run], len(epochs), f"{run.summary()}.") for run in runs]
+        start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
+        self.lr_slider, self.figure_stack = self._linked("learning rate", lrs, start, figures)
+        tables = [_epoch_table(runs, epoch) for epoch in epochs]
+        name = "compare after epoch"
+        self.epochs_slider, self.table_stack = self._linked(name, epochs, len(epochs) - 1, tables)
 
     def __repr__(self) -> str:
         lrs = ", ".join(f"{run.lr:g}" for run in self.runs)
         return f"ExplorerBox({len(self.runs)} precomputed runs, learning rates {lrs})"
 
-
-def _linked_slider(
-    name: str, options: list[str], index: int, views: list[str]
-) -> tuple[widgets.HBox, widgets.SelectionSlider, widgets.Stack, list]:
-    """A slider whose read-out and view, one of ``views``, are picked in the browser."""
-    slider = widgets.SelectionSlider(
-        options=options, index=index, description=name, readout=False, style=WIDE
-    )
-    # The slider's own read-out is off: a reader could edit it. A label shows the value instead.
-    readout = widgets.Stack([widgets.HTML(f"<b>{o}</b>") for o in options], selected_index=index)
-    stack = widgets.Stack([widgets.HTML(view) for view in views], selected_index=index)
-    links = [widgets.jslink((slider, "index"), (w, "selected_index")) for w in (readout, stack)]
-    return widgets.HBox([slider, readout]), slider, stack, links
-
-
-def precomputed_explorer(runs: Sequence[RunHistory], *,
-                         initial_lr: float | None = None) -> ExplorerBox:  # fmt: skip
-    """A kernel-free explorer of ``runs``, one per learning rate in increasing order.
-
-    Its ``lr_slider`` picks the run whose curves ``figure_stack`` shows (first the one at
-    ``initial_lr``, by default the middle one); its ``epochs_slider`` picks the epoch after
-    which a table in ``table_stack`` compares all the runs. Its ``links`` do so in the browser.
-    """
-    if not runs:
-        raise ValueError("The explorer needs at least one run.")
-    lrs, num_epochs = [run.lr for run in runs], runs[0].num_epochs
-    if sorted(set(lrs)) != lrs:
-        raise ValueError(f"Runs must have distinct, increasing learning rates, got {lrs}.")
-    if any(run.num_epochs != num_epochs for run in runs):
-        raise ValueError("All runs must be planned for the same number of epochs.")
-    if initial_lr is not None and initial_lr not in lrs:
-        raise ValueError(f"initial_lr {initial_lr} is not one of the runs' rates {lrs}.")
-    losses = [v for run in runs for v in run.test_loss if 0 < v < math.inf]
-    # One loss scale for all runs, so that switching runs compares them.
-    loss_range = (min(losses) / 1.2, max(losses) * 1.2) if losses else None
-    curves, epochs = RunCurves(), range(1, num_epochs + 1)
-    figures = [curves.html([run], num_epochs, f"{run.summary()}.", legend=False,
-                           loss_range=loss_range) for run in runs]  # fmt: skip
-    start = len(runs) // 2 if initial_lr is None else lrs.index(initial_lr)
-    lr_row, lr_slider, figure_stack, lr_links = _linked_slider(
-        "learning rate", [f"{lr:g}" for lr in lrs], start, figures)  # fmt: skip
-    epoch_row, epochs_slider, table_stack, epoch_links = _linked_slider(
-        "compare after epoch", [str(k) for k in epochs], num_epochs - 1,
-        [_epoch_table(runs, epoch) for epoch in epochs])  # fmt: skip
-    explorer = ExplorerBox([lr_row, figure_stack, epoch_row, table_stack])
-    explorer.add_class("d2l-explorer")
-    explorer.runs, explorer.links = list(runs), lr_links + epoch_links
-    explorer.lr_slider, explorer.epochs_slider = lr_slider, epochs_slider
-    explorer.figure_stack, explorer.table_stack = figure_stack, table_stack
-    return explorer
+    def _linked(self, name: str, values: Iterable, index: int, views: list[str]) -> tuple:
+        """A slider over ``values`` that picks its read-out and one of ``views`` in the browser."""
+        options = [f"{value:g}" for value in values]
+        slider = widgets.SelectionSlider(options=options, index=index, description=name, style=WIDE)
+        slider.readout = False  # a reader could edit it: a label shows the value instead
+        labels = [widgets.HTML(f"<b>{option}</b>") for option in options]
+        readout = widgets.Stack(labels, selected_index=index)
+        stack = widgets.Stack([widgets.HTML(view) for view in views], selected_index=index)
+        for shown in (readout, stack):
+            self.links.append(widgets.jslink((slider, "index"), (shown, "selected_index")))
+        self.children = [*self.children, widgets.HBox([slider, readout]), stack]
+        return slider, stack
 
 
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "not a number"
-    return f"{value:.4f}" if math.isfinite(value) else "infinite" if value > 0 else "−infinite"
+precomputed_explorer = ExplorerBox  # the name the chapter calls it by
 
 
 def _epoch_table(runs: Sequence[RunHistory], epoch: int) -> str:
     """An HTML table of every run's figures after ``epoch``, with a caption and scoped headers."""
     rows = []
     for run in runs:
-        if epoch > len(run.test_acc):
-            end = f"diverged in epoch {run.diverged_at}" if run.diverged_at else "stopped earlier"
-            cells = [end, "", "", ""]
-        else:
+        if epoch <= len(run.test_acc):
             columns = (run.train_loss, run.test_loss, run.train_acc, run.test_acc)
-            cells = [_number(column[epoch - 1]) for column in columns]
-        rows.append(f"<tr><th scope='row'>{run.lr:g}</th>{''.join(f'<td>{c}</td>' for c in cells)}")
-    names = ("learning rate", "train loss (probabilities)", "test loss (logits)", "train acc",
-             "test acc")  # fmt: skip
+            cells = "".join(f"<td>{column[epoch - 1]:.4f}</td>" for column in columns)
+        else:
+            end = f"diverged in epoch {run.diverged_at}" if run.diverged_at else "stopped earlier"
+            cells = f"<td colspan='4'>{end}</td>"
+        rows.append(f"<tr><th scope='row'>{run.lr:g}</th>{cells}</tr>")
+    names = [*TABLE_HEADERS, "train acc", "test acc"]
     header = "".join(f"<th scope='col'>{name}</th>" for name in names)
     return (
         f"<div class='d2l-table-scroll' style='overflow-x: auto'><style>{TABLE_CSS}</style>"
         f"<table class='d2l-explorer-table'><caption>All runs after epoch {epoch}</caption>"
-        f"<thead><tr>{header}</tr></thead><tbody>{'</tr>'.join(rows)}</tr></tbody></table></div>"
+        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from d2lutil import plotting
 from d2lutil.plotting import Animator, plot_confusion_matrix, show_images
 
 
@@ -42,16 +43,16 @@ def test_show_images_rejects_a_bad_grid_or_too_few_titles() -> None:
 
 
 def test_animator_collects_points_and_keeps_one_figure() -> None:
-    animator = Animator(xlabel="epoch", legend=["loss", "acc"])
+    animator = Animator(xlabel="epoch", legend=["loss", "acc"])  # d2l's one-panel use
     for epoch in range(1, 4):
         animator.add(epoch, (1 / epoch, 0.5 + epoch / 10))
-    assert animator.X == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
-    assert animator.Y[0] == [1.0, 0.5, 1 / 3]
-    lines = animator.axes.get_lines()
-    assert len(lines) == 2
-    np.testing.assert_allclose(lines[1].get_ydata(), [0.6, 0.7, 0.8])
-    assert [t.get_text() for t in animator.axes.get_legend().get_texts()] == ["loss", "acc"]
-    low, high = animator.axes.get_ylim()  # rescaled to the data, no limits given
+    (ax,) = animator.axes
+    assert ax.get_lines() == animator.lines and len(animator.lines) == 2
+    np.testing.assert_allclose(animator.lines[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(animator.lines[0].get_ydata(), [1, 0.5, 1 / 3])
+    np.testing.assert_allclose(animator.lines[1].get_ydata(), [0.6, 0.7, 0.8])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "acc"]
+    low, high = ax.get_ylim()  # rescaled to the data, no limits given
     assert low <= 1 / 3 and high >= 1.0
     assert plt.get_fignums() == []  # never shown twice by the inline backend
 
@@ -59,9 +60,73 @@ def test_animator_collects_points_and_keeps_one_figure() -> None:
 def test_animator_keeps_given_limits_and_rejects_ragged_points() -> None:
     animator = Animator(xlim=(1, 10), ylim=(0.3, 0.9))
     animator.add(1, (0.5, 0.6, 0.7))
-    assert animator.axes.get_xlim() == (1, 10) and animator.axes.get_ylim() == (0.3, 0.9)
+    assert animator.axes[0].get_xlim() == (1, 10) and animator.axes[0].get_ylim() == (0.3, 0.9)
     with pytest.raises(ValueError, match="Expected 3 values"):
         animator.add(2, (0.5, 0.6))
+    single = Animator()
+    single.add(1, 0.25)  # one number, one line
+    assert len(single.lines) == 1
+
+
+def test_animator_puts_each_line_on_its_panel_with_its_limits() -> None:
+    animator = Animator(
+        xlabel="epoch",
+        ylabel=("loss", "accuracy"),
+        legend=("train loss", "train acc", "test acc"),
+        axis_of=(0, 1, 1),
+        xlim=(1, 5),
+        ylim=(None, (0.7, 0.9)),
+    )
+    for epoch, point in enumerate([(0.8, 0.74, 0.78), (0.5, 0.82, 0.81)], start=1):
+        animator.add(epoch, point)
+    loss_ax, acc_ax = animator.axes
+    assert (loss_ax.get_ylabel(), acc_ax.get_ylabel()) == ("loss", "accuracy")
+    assert [len(loss_ax.lines), len(acc_ax.lines)] == [1, 2]
+    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == ["train loss"]
+    assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == ["train acc", "test acc"]
+    np.testing.assert_allclose(acc_ax.lines[1].get_ydata(), [0.78, 0.81])  # test acc, in order
+    assert acc_ax.get_ylim() == (0.7, 0.9)  # fixed
+    low, high = loss_ax.get_ylim()  # follows the losses
+    assert low <= 0.5 and high >= 0.8
+    assert loss_ax.get_xlim() == acc_ax.get_xlim() == (1, 5)
+    width, _ = animator.fig.get_size_inches()
+    assert width > Animator().fig.get_size_inches()[0]  # two panels, a wider figure
+
+
+def test_animator_rejects_inconsistent_panels_before_drawing() -> None:
+    with pytest.raises(ValueError, match="axis_of places 2 lines, legend names 3"):
+        Animator(ylabel=("loss", "acc"), legend=("a", "b", "c"), axis_of=(0, 1))
+    with pytest.raises(ValueError, match="axis_of must hold panels 0 to 1"):
+        Animator(ylabel=("loss", "acc"), axis_of=(0, 2))
+    with pytest.raises(ValueError, match="axis_of must hold panels 0 to 0"):
+        Animator(ylabel="loss", axis_of=(0, -1))
+    with pytest.raises(ValueError, match=r"ylim needs one pair, or one per panel \(2\)"):
+        Animator(ylabel=("loss", "acc"), ylim=((0, 1), (0, 1), (0, 1)))
+    with pytest.raises(ValueError, match=r"ylim needs one pair, or one per panel \(1\)"):
+        Animator(ylabel="loss", ylim=(None, (0.7, 0.9)))
+    with pytest.raises(ValueError, match="axis_of names 2 lines, the point 3"):
+        Animator(ylabel=("loss", "acc"), axis_of=(0, 1)).add(1, (0.1, 0.2, 0.3))
+
+
+def test_animator_shows_its_figure_once_and_then_updates_it_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown: list[object] = []
+
+    class Handle:
+        def update(self, figure: object) -> None:
+            shown.append(("update", figure))
+
+    def fake_display(figure: object, display_id: bool) -> Handle:
+        shown.append(("display", figure))
+        return Handle()
+
+    monkeypatch.setattr(plotting, "get_ipython", lambda: object())  # as in a notebook
+    monkeypatch.setattr(plotting, "display", fake_display)
+    animator = Animator(legend=["loss"])
+    for epoch in range(1, 4):
+        animator.add(epoch, 1 / epoch)
+    assert shown == [("display", animator.fig), ("update", animator.fig), ("update", animator.fig)]
 
 
 def test_confusion_matrix_shows_every_count() -> None:
@@ -73,8 +138,6 @@ def test_confusion_matrix_shows_every_count() -> None:
         plot_confusion_matrix(np.zeros((2, 3)), ["a", "b"])
 
 
-def test_animator_rejects_mismatched_x_values_and_legends() -> None:
-    with pytest.raises(ValueError, match="2 x values for 3 y values"):
-        Animator().add([1, 2], (0.1, 0.2, 0.3))
-    with pytest.raises(ValueError, match="legend names 2 curves"):
+def test_animator_rejects_a_point_that_does_not_fit_the_legend() -> None:
+    with pytest.raises(ValueError, match="legend or axis_of names 2 lines, the point 3"):
         Animator(legend=["loss", "acc"]).add(1, (0.1, 0.2, 0.3))

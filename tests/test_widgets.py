@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from ipywidgets.widgets.widget_link import Link
 
+from d2lutil.plotting import RunCurves
 from d2lutil.widgets import (
     ExplorerBox,
     RunHistory,
@@ -58,7 +59,7 @@ def problem() -> LinearProblem:
 
 def test_record_run_keeps_every_epoch(problem: LinearProblem) -> None:
     run = record_run(problem.run, 0.1, 5)
-    assert run.epochs == [1, 2, 3, 4, 5] and run.diverged_at is None
+    assert len(run.test_acc) == 5 and run.diverged_at is None
     assert run.test_loss == sorted(run.test_loss, reverse=True)  # it learns
     assert len(run.train_loss) == len(run.train_acc) == len(run.test_acc) == 5
     assert run.label == "lr 0.1, 5 epochs" and RunHistory(0.1, 1).label == "lr 0.1, 1 epoch"
@@ -66,7 +67,7 @@ def test_record_run_keeps_every_epoch(problem: LinearProblem) -> None:
 
 def test_an_infinite_training_loss_alone_does_not_stop_a_run(problem: LinearProblem) -> None:
     run = record_run(problem.run, 0.05, 3)
-    assert math.isinf(run.train_loss[0]) and run.diverged_at is None and len(run.epochs) == 3
+    assert math.isinf(run.train_loss[0]) and run.diverged_at is None and len(run.test_acc) == 3
     assert "training loss from probabilities infinite in" in run.summary()
 
 
@@ -75,8 +76,8 @@ def test_a_run_stops_only_when_it_truly_diverges_and_without_warnings(
 ) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any NumPy RuntimeWarning would fail the test
-        run = record_run(problem.run, 10.0, 500)
-    assert run.diverged_at is not None and run.diverged_at < 500
+        run = record_run(problem.run, 10.0, 1000)
+    assert run.diverged_at is not None and run.diverged_at < 1000
     assert len(run.test_loss) == run.diverged_at == problem.epochs_trained
     assert not math.isfinite(run.test_loss[-1])
     assert all(math.isfinite(v) for v in run.test_loss[:-1])
@@ -86,7 +87,7 @@ def test_a_run_stops_only_when_it_truly_diverges_and_without_warnings(
 @pytest.mark.parametrize(
     ("lr", "epochs"),
     [(0, 5), (-0.1, 5), (math.nan, 5), (math.inf, 5), (True, 5), ("0.1", 5), (0.1, 0),
-     (0.1, 2.5), (0.1, True)],
+     (0.1, 2.5), (0.1, True), (0.1, 1001), (0.1, 10**7)],
 )  # fmt: skip
 def test_record_run_rejects_bad_settings_before_training(
     problem: LinearProblem, lr: object, epochs: object
@@ -110,10 +111,7 @@ def test_panel_has_named_controls_and_a_described_plot(problem: LinearProblem) -
     assert (panel.lr_slider.min, panel.lr_slider.max) == (-3, 1)  # 0.001 to 10
     assert panel.epochs_slider.min == 1 and panel.epochs_slider.max >= 30
     assert panel.lr_slider.description == "learning rate"
-    assert (panel.train_button.description, panel.clear_button.description) == (
-        "Train",
-        "Clear runs",
-    )
+    assert panel.train_button.description == "Train"
     assert panel.plot.value.count('<img src="data:image/png;base64,iVBOR') == 2
     assert 'alt="Test loss by epoch, log scale: no run yet.' in panel.plot.value
     assert repr(panel) == "TrainingPanel(lr=0.1, epochs=10, runs=0)"
@@ -146,21 +144,29 @@ def test_click_trains_in_the_callers_thread_and_reports(
     assert panel.status.value == (
         f"lr 0.1, 4 epochs: test accuracy {panel.runs[-1].test_acc[-1]:.4f} after epoch 4."
     )
-    assert not panel.train_button.disabled and not panel.clear_button.disabled
+    assert not panel.train_button.disabled
 
 
-def test_runs_are_kept_for_comparison_and_can_be_cleared(problem: LinearProblem) -> None:
-    panel = TrainingPanel(problem.run, runs_kept=3)
-    for lr, epochs in [(0.01, 2), (0.1, 2), (0.03, 3), (0.05, 1)]:
+def test_the_last_four_runs_are_kept_for_comparison(problem: LinearProblem) -> None:
+    panel = TrainingPanel(problem.run)
+    for lr, epochs in [(0.01, 2), (0.1, 2), (0.03, 3), (0.05, 1), (0.3, 1)]:
         panel.lr_slider.value, panel.epochs_slider.value = lr, epochs
         panel.train_button.click()
     assert [run.label for run in panel.runs] == [
         "lr 0.1, 2 epochs",
         "lr 0.03, 3 epochs",
         "lr 0.05, 1 epoch",
+        "lr 0.3, 1 epoch",
     ]
-    panel.clear_button.click()
-    assert panel.runs == [] and "no run yet" in panel.plot.value
+
+
+def test_the_status_shows_the_learning_rate_as_the_slider_does(problem: LinearProblem) -> None:
+    panel = TrainingPanel(problem.run, num_epochs=2)
+    panel.lr_slider.value = 10**-0.5  # a quarter step of the slider: 0.316227...
+    panel.train_button.click()
+    assert panel.status.value.startswith("lr 0.316, 2 epochs: test accuracy")
+    assert "lr 0.316, 2 epochs: test accuracy" in panel.plot.value  # the figures' alt text too
+    assert repr(panel) == "TrainingPanel(lr=0.316, epochs=2, runs=1)"
 
 
 def test_divergence_is_reported_and_the_panel_stays_usable(problem: LinearProblem) -> None:
@@ -193,9 +199,6 @@ def test_panel_rejects_bad_settings(problem: LinearProblem) -> None:
     for lr, epochs in [(100.0, 10), (0.0001, 10), (0.1, 50)]:  # beyond what the sliders offer
         with pytest.raises(ValueError, match=r"The panel offers learning rates from 0\.001 to 10"):
             TrainingPanel(problem.run, lr=lr, num_epochs=epochs)
-    for bad in (0, 7, 2.5, "3", None):
-        with pytest.raises(ValueError, match="runs_kept"):
-            TrainingPanel(problem.run, runs_kept=bad)
 
 
 def test_an_interrupted_run_says_so_and_releases_the_panel() -> None:
@@ -250,6 +253,31 @@ def test_a_run_failing_before_its_first_epoch_leaves_no_trace_on_the_plot() -> N
     assert panel.runs == [] and "not started" not in panel.plot.value
 
 
+def test_a_train_failing_before_its_first_epoch_keeps_every_run_shown(
+    problem: LinearProblem,
+) -> None:
+    panel = TrainingPanel(problem.run, num_epochs=1)
+    for lr in (0.01, 0.03, 0.1, 0.3):
+        panel.lr_slider.value = lr
+        panel.train()
+    kept, plot = list(panel.runs), panel.plot.value
+    panel.lr_slider.value = math.nan  # typed into the slider's read-out
+    with pytest.raises(ValueError, match="learning rate"):
+        panel.train()
+    assert panel.runs == kept and panel.plot.value == plot
+    assert panel.status.value.startswith("Training failed: ValueError: The learning rate")
+
+    def broken(lr: float, num_epochs: int) -> Iterator[tuple[float, float, float, float]]:
+        raise RuntimeError("no data")
+        yield  # a generator, as a run function is
+
+    panel._run = broken
+    panel.lr_slider.value = 0.1
+    with pytest.raises(RuntimeError, match="no data"):
+        panel.train()
+    assert panel.runs == kept and panel.plot.value == plot and not panel.train_button.disabled
+
+
 def test_a_failing_run_is_shown_escaped_and_releases_the_panel() -> None:
     def broken(lr: float, num_epochs: int) -> Iterator[tuple[float, float, float, float]]:
         yield 1.0, 0.5, 1.0, 0.5
@@ -259,7 +287,7 @@ def test_a_failing_run_is_shown_escaped_and_releases_the_panel() -> None:
     with pytest.raises(ValueError, match="bad"):
         panel.train()
     assert panel.status.value == "Training failed: ValueError: &lt;b&gt;bad&lt;/b&gt; batch"
-    assert not panel.train_button.disabled and not panel.clear_button.disabled
+    assert not panel.train_button.disabled
 
 
 # --------------------------------------------------------------------------- explorer
@@ -309,7 +337,7 @@ def test_explorer_tables_report_each_epoch_and_divergence(problem: LinearProblem
     last = explorer.table_stack.children[-1].value
     assert f"diverged in epoch {diverged.diverged_at}" in last
     at_divergence = explorer.table_stack.children[diverged.diverged_at - 1].value
-    assert "infinite" in at_divergence
+    assert "<td>inf</td>" in at_divergence
 
 
 def test_explorer_tables_say_when_a_run_stopped_early_without_diverging(problem) -> None:
@@ -320,12 +348,31 @@ def test_explorer_tables_say_when_a_run_stopped_early_without_diverging(problem)
 
 
 def test_explorer_rejects_inconsistent_runs(problem: LinearProblem) -> None:
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(ValueError, match="increasing learning rates, got \\[\\]"):
         precomputed_explorer([])
     with pytest.raises(ValueError, match="increasing"):
         precomputed_explorer(runs_for([0.1, 0.01], problem))
-    mixed = runs_for([0.01], problem, epochs=2) + runs_for([0.1], problem, epochs=3)
-    with pytest.raises(ValueError, match="same number of epochs"):
-        precomputed_explorer(mixed)
+    with pytest.raises(ValueError, match="increasing"):
+        precomputed_explorer(runs_for([0.1, 0.1], problem))
     with pytest.raises(ValueError, match="initial_lr"):
         precomputed_explorer(runs_for([0.01, 0.1], problem), initial_lr=0.5)
+
+
+@pytest.mark.parametrize("epochs", [0, -3, 1001, 10**5, 2.5])
+def test_explorer_checks_the_number_of_epochs_before_any_work(
+    problem: LinearProblem, epochs: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[object] = []
+    monkeypatch.setattr(RunCurves, "html", lambda *args: drawn.append(args))
+    planned = RunHistory(0.1, epochs, [1.0], [0.5], [1.0], [0.5])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="number of epochs must be from 1 to 1000"):
+        precomputed_explorer([record_run(problem.run, 0.01, 1), planned])
+    assert drawn == []
+
+
+def test_explorer_compares_runs_planned_for_different_numbers_of_epochs(
+    problem: LinearProblem,
+) -> None:
+    explorer = precomputed_explorer(runs_for([0.01], problem, 2) + runs_for([0.1], problem, 3))
+    assert explorer.epochs_slider.options == ("1", "2", "3")
+    assert "stopped earlier" in explorer.table_stack.children[-1].value
