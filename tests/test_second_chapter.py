@@ -72,7 +72,8 @@ SECOND = textwrap.dedent(
     import matplotlib.pyplot as plt
 
     plt.figure(figsize=(3, 2))
-    plt.plot([1, 2, 3], [1, 3, 6], marker="o");
+    plt.plot([1, 2, 3], [1, 3, 6], marker="o")
+    plt.show()
     ```
     """
 )
