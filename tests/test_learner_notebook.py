@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -213,3 +214,19 @@ def test_chapters_follow_the_toc(tmp_path: Path) -> None:
     (tmp_path / "_toc.yml").write_text("root: intro\nchapters:\n  - file: chapters/gone\n")
     with pytest.raises(toc.TocError, match="chapters/gone"):
         toc.chapters(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", toc.chapters(), ids=lambda c: c.name)
+def test_equations_are_numbered_as_on_the_built_page(chapter: Path) -> None:
+    page = toc.ROOT / "_build" / "html" / chapter.relative_to(toc.ROOT).with_suffix(".html")
+    if not page.is_file():
+        pytest.fail(f"No built page {page.relative_to(toc.ROOT)}: run `make book` first.")
+    html = page.read_text(encoding="utf-8")
+    # Sphinx gives each labelled equation an id and its number, in page order.
+    labels = re.findall(r'id="equation-([^"]+)"', html)
+    numbers = [int(n) for n in re.findall(r'<span class="eqno">\((\d+)\)', html)]
+    on_page = dict(zip(labels, numbers, strict=True))
+    found = learner_notebook.targets(chapter, None)
+    ours = {label: t.number for label, t in found.items() if t.kind == "equation"}
+    assert ours == on_page

@@ -53,11 +53,7 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]  # fmt: skip
 CHAPTER = toc.PANEL_CHAPTER
-#: Guards against a site that has become much slower than measured (README.md: the kernel
-#: is ready in 8-13 s, ten epochs take 9-16 s, depending on what else the machine runs):
-#: twice the targets (20 s and 15 s), so that a busy machine does not fail the test.
-KERNEL_READY_LIMIT = 40.0
-TEN_EPOCHS_LIMIT = 30.0
+LEARNER = ROOT / f"{CHAPTER}.ipynb"
 
 
 class CountingServer:
@@ -178,6 +174,52 @@ def wait_until_cells_done(page: Page, timeout: float) -> None:
         time.sleep(0.25)
 
 
+def learner_notebook_reads_well(page: Page) -> None:
+    """The learner's notebook as JupyterLite shows it: no raw MyST, solutions folded, no
+    check cells, no checkpoint age."""
+    page.locator(".jp-MarkdownCell").first.wait_for()
+    text = "\n".join(page.locator(".jp-MarkdownOutput").all_inner_texts())
+    for raw in ("{eq}", "{ref}", ":::", ")=\n", ":class:"):
+        assert raw not in text, f"raw MyST in the notebook: {raw!r}"
+    details = page.locator(".jp-MarkdownOutput details")
+    assert details.count() >= 1, "no folded hint or solution"
+    assert details.evaluate_all("ds => ds.filter(d => d.open).length") == 0
+    notebook = json.loads(LEARNER.read_text(encoding="utf-8"))
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert page.locator(".jp-CodeCell").count() == len(code)
+    assert (
+        "Last Checkpoint" not in page.locator("#top-panel-wrapper, #top-panel").first.inner_text()
+    )
+
+
+def outputs_are_clean(page: Page) -> None:
+    """After Run All: every code cell ran, none wrote to stderr, and only cells tagged
+    raises-exception show an error."""
+    notebook = json.loads(LEARNER.read_text(encoding="utf-8"))
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    raising = {i for i, c in enumerate(code) if "raises-exception" in c["metadata"].get("tags", [])}
+    cells = page.locator(".jp-CodeCell")
+    errors = cells.evaluate_all(
+        "cs => cs.map((c, i) => c.querySelector("
+        "\"[data-mime-type='application/vnd.jupyter.error']\") ? i : -1).filter(i => i >= 0)"
+    )
+    assert set(errors) == raising, (
+        f"cells with errors: {errors}, expected {sorted(raising)}: "
+        + (
+            "\n".join(
+                page.locator("[data-mime-type='application/vnd.jupyter.error']").all_inner_texts()
+            )
+        )[:3000]
+    )
+    stderr = page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    ).all_inner_texts()
+    assert not stderr, f"cells wrote to stderr: {stderr}"
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    not_run = [i for i, p in enumerate(prompts) if not re.search(r"\d", p)]
+    assert not not_run, f"code cells that did not run: {not_run}"
+
+
 def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) -> None:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium` (see .ci/run).")
@@ -222,61 +264,35 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
                 timeout=120_000,
             )
             figures["kernel_ready_s"] = time.monotonic() - start
-            first = page.locator(".jp-CodeCell").first
-            first.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
-            first.locator(".jp-InputPrompt", has_text="[1]").wait_for(timeout=30_000)
-            figures["first_cell_done_s"] = time.monotonic() - start
             figures["bytes_before_first_cell"] = server.bytes_sent() - before
+            learner_notebook_reads_well(page)
             page.screenshot(path=SCREENSHOTS / "lite-notebook.png")
 
-            # Every cell above the training panel, as a reader would run them.
-            panel_cell = page.locator(".jp-CodeCell", has_text="TrainingPanel(")
-            panel_cell.locator(".jp-InputArea-editor").click()
+            # The whole learner's notebook, as a reader runs it: Run All Cells.
+            page.locator(".jp-CodeCell .jp-InputArea-editor").first.click()
             page.keyboard.press("Escape")
             page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_text("Run All Above Selected Cell").click()
+            page.get_by_text("Run All Cells", exact=True).click()
             start = time.monotonic()
             time.sleep(1)
-            wait_until_cells_done(page, timeout=300)
-            figures["cells_above_panel_s"] = time.monotonic() - start
-            figures["bytes_after_cells_above_panel"] = server.bytes_sent() - before
-            errors = page.locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
-            )
-            assert errors.count() == 0, f"a cell failed: {errors.first.inner_text()[:2000]}"
-            stderr = page.locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-            ).all_inner_texts()
-            # Matplotlib's one-time notice in a fresh environment (Binder prints it too).
-            unexpected = [t for t in stderr if "Matplotlib is building the font cache" not in t]
-            assert not unexpected, f"cells wrote to stderr: {unexpected}"
-            prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-            panel_index = page.locator(".jp-CodeCell").evaluate_all(
-                "cells => cells.findIndex(c => c.innerText.includes('TrainingPanel('))"
-            )
-            not_run = [i for i, p in enumerate(prompts[:panel_index]) if not re.search(r"\d", p)]
-            assert not not_run, f"code cells above the panel that did not run: {not_run}"
+            wait_until_cells_done(page, timeout=1800)  # only stops a run that hangs
+            figures["run_all_s"] = time.monotonic() - start
+            figures["bytes_after_run_all"] = server.bytes_sent() - before
+            outputs_are_clean(page)
             page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
             page.screenshot(path=SCREENSHOTS / "lite-cells.png")
 
-            # The panel: move the learning-rate slider, train, watch the epochs go by.
-            panel_cell.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")
+            # The panel, from the keyboard: the arrow keys move the learning-rate slider (not
+            # the notebook's selection), then Train, and the epochs go by.
             panel = page.locator(".d2l-training-panel")
             panel.wait_for(timeout=60_000)
             panel.scroll_into_view_if_needed()
             readout = panel.locator(".widget-readout").first
             assert readout.inner_text() == "0.100"
-            # Drag the learning-rate handle to the right, as a reader would (in JupyterLab
-            # the notebook, not the slider, gets the arrow keys).
-            handle = panel.locator(".noUi-handle").first.bounding_box()
-            assert handle
-            x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
-            page.mouse.move(x, y)
-            page.mouse.down()
-            page.mouse.move(x + 12, y, steps=4)
-            page.mouse.up()
+            selected = page.locator(".jp-Cell.jp-mod-selected").first.get_attribute("class")
+            panel.locator(".noUi-handle").first.focus()
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
             page.wait_for_function(
                 "() => document.querySelector('.d2l-training-panel .widget-readout')"
                 ".textContent !== '0.100'",
@@ -284,6 +300,9 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
             )
             lr = readout.inner_text()
             assert 0.1 < float(lr) < 1, lr
+            assert page.locator(".jp-Cell.jp-mod-selected").first.get_attribute("class") == (
+                selected
+            ), "the arrow keys moved the notebook's selection too"
             status = panel.locator(".widget-html").first
             plot = panel.locator(".d2l-curves img").first
             empty_plot = plot.get_attribute("src")
@@ -295,7 +314,8 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
                     seen.append(int(epoch[1]))
                     if seen[-1] == 5:
                         page.screenshot(path=SCREENSHOTS / "lite-panel-training.png")
-                assert time.monotonic() - start < 120, f"training did not end: {text!r}"
+                # Only stops a run that hangs; how long training takes is measured, not tested.
+                assert time.monotonic() - start < 1800, f"training never ended: {text!r}"
                 time.sleep(0.05)
             figures["ten_epochs_s"] = time.monotonic() - start
             page.screenshot(path=SCREENSHOTS / "lite-panel-trained.png")
@@ -309,6 +329,16 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
             assert f"{float(final[1]):.3g}" == f"{float(lr):.3g}", (lr, text)
             assert float(final[2]) >= 0.75, text
             assert panel.locator(".widget-progress progress, .progress-bar").count() >= 1
+
+            # On a phone, the notebook's header still shows the kernel and its status.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.locator(".jp-Cell").first.scroll_into_view_if_needed()
+            time.sleep(1)
+            for name in ("kernelName", "executionProgress"):
+                item = page.locator(f".jp-NotebookPanel-toolbar [data-jp-item-name='{name}']")
+                box = item.bounding_box()
+                assert item.is_visible() and box and box["x"] + box["width"] <= 390, (name, box)
+            page.screenshot(path=SCREENSHOTS / "lite-notebook-phone.png")
         finally:
             watch.problems += watch.worker_problems()
             page.screenshot(path=SCREENSHOTS / "lite-last.png")
@@ -323,6 +353,27 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
             browser.close()
 
     assert not watch.problems, "\n".join(watch.problems)
+    # Speed is measured and recorded (artifacts/lite-figures.json), never a condition.
     print({k: round(v, 2) for k, v in figures.items()})
-    assert figures["kernel_ready_s"] <= KERNEL_READY_LIMIT, figures
-    assert figures["ten_epochs_s"] <= TEN_EPOCHS_LIMIT, figures
+
+
+def test_opened_from_a_file_it_says_to_serve_the_book() -> None:
+    """From file:// JupyterLite cannot start: the tab says why and what to do, not blank."""
+    if not (LITE / "notebooks" / "index.html").is_file():
+        pytest.fail(f"The in-browser notebook is missing ({LITE.relative_to(ROOT)}/): `make book`.")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        url = (LITE / "notebooks" / "index.html").as_uri() + f"?path={CHAPTER}.ipynb"
+        page.goto(url, wait_until="load")
+        heading = page.locator("main h1")
+        heading.wait_for(timeout=10_000)
+        text = page.locator("main").inner_text()
+        page.screenshot(path=SCREENSHOTS / "lite-from-file.png")
+        browser.close()
+    assert "served over HTTP" in text
+    assert "make serve" in text
+    assert f"http://127.0.0.1:8000/lite/notebooks/index.html?path={CHAPTER}.ipynb" in text
