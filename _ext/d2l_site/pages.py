@@ -226,10 +226,10 @@ def paper_versions(body: str, state_json: str) -> tuple[str, int]:
     how many were added.
 
     A printed page has no widgets to run, and a browser asked to print may not have loaded
-    them yet: the explorer is printed as it first shows (the figures of its first learning
-    rate and the table after the last epoch), from the state saved with the page, and the
-    live panel as a sentence saying what it needs. static/d2l.css shows these only in print
-    (class ``d2l-print-only``) and hides the widgets there.
+    them yet: the explorer is printed as it first shows (the figures of the learning rate it
+    opens at and the table after the last epoch), from the state saved with the page, and
+    the live panel as a sentence saying what it needs. static/d2l.css shows these in print
+    only (class ``d2l-print-only``) and hides the widgets there.
     """
     state = json.loads(state_json.replace("<\\/", "</"))["state"]
     added = 0
