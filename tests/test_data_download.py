@@ -43,8 +43,13 @@ def assert_same(loaded: data.FashionMNIST, reference: data.FashionMNIST) -> None
 def run_python(code: str, **env: str) -> subprocess.Popen:
     """Start ``code`` in a fresh interpreter that has no system copy."""
     command = [sys.executable, "-c", NO_SYSTEM_COPY + textwrap.dedent(code)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})  # fmt: skip
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
 
 
 # --------------------------------------------------------------------------- mirrors
@@ -113,8 +118,11 @@ def test_an_unwritable_cache_folder_is_named_with_advice(
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file, not a folder")
-    with pytest.raises(data.DataError, match=f"Cannot write {blocker}/cache/fashion-mnist: .*"
-                       f"set {data.CACHE_DIR_ENV} to a writable folder"):  # fmt: skip
+    with pytest.raises(
+        data.DataError,
+        match=f"Cannot write {blocker}/cache/fashion-mnist: .*"
+        f"set {data.CACHE_DIR_ENV} to a writable folder",
+    ):
         data.fetch_fashion_mnist(cache=blocker / "cache", mirrors=[file_server.url("good")])
 
 
@@ -160,10 +168,14 @@ def test_a_download_with_no_stderr_works(
     assert loaded.origin == "download"
     child = subprocess.run(
         [sys.executable, "-m", "d2lutil.data", "--cache", str(data.cache_dir() / "x"), "fetch"],
-        stderr=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, timeout=300,
-        env={**os.environ, data.MIRRORS_ENV: file_server.url("good")}, close_fds=True,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        env={**os.environ, data.MIRRORS_ENV: file_server.url("good")},
+        close_fds=True,
         preexec_fn=lambda: os.close(2),
-    )  # fmt: skip
+    )
     assert child.returncode == 0 and "verified: the four files" in child.stdout
 
 
@@ -226,8 +238,9 @@ def tamper(how: str, folder: Path, elsewhere: Path) -> None:
         labels.symlink_to(elsewhere / "crafted.gz")
 
 
-@pytest.mark.parametrize("how", ["rewrite-in-place", "swap", "truncate", "crafted",
-                                 "symlink-to-crafted"])  # fmt: skip
+@pytest.mark.parametrize(
+    "how", ["rewrite-in-place", "swap", "truncate", "crafted", "symlink-to-crafted"]
+)
 def test_no_wrong_data_is_served_whatever_happens_to_the_cache(
     how: str, file_server: FileServer, reference: data.FashionMNIST, tmp_path: Path
 ) -> None:
@@ -250,8 +263,13 @@ def test_nothing_but_the_loaders_own_temporary_files_is_deleted(
     file_server: FileServer, tmp_path: Path
 ) -> None:
     other = tmp_path / "other"  # the cache's data folder is a link to a folder of other files
-    unrelated = ["notes.txt", "train-images-idx3-ubyte.gz.bak", "tmpabcd1234",
-                 ".train-images-idx3-ubyte.gz.abcd1234.part", "t10k-images-idx3-ubyte"]  # fmt: skip
+    unrelated = [
+        "notes.txt",
+        "train-images-idx3-ubyte.gz.bak",
+        "tmpabcd1234",
+        ".train-images-idx3-ubyte.gz.abcd1234.part",
+        "t10k-images-idx3-ubyte",
+    ]
     other.mkdir()
     for name in unrelated:
         (other / name).write_text("mine")
