@@ -300,7 +300,8 @@ def test_a_gzip_bomb_is_refused_with_bounded_memory(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "bomb.gz does not start as train-images-idx3-ubyte does" in done.stdout
-    assert int(done.stdout.split("peak ")[1].split()[0]) < 600  # 4 GiB if inflated
+    # Inflated, the bomb would need 4 GiB; the address space is capped at 2 GiB above.
+    assert int(done.stdout.split("peak ")[1].split()[0]) < 1000
 
 
 def test_a_file_larger_than_any_copy_is_refused_unread(tmp_path: Path) -> None:

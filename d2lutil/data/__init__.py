@@ -50,6 +50,7 @@ MIRRORS = (
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 )
 PathArg = str | os.PathLike | None
+Mirrors = Sequence[str] | None
 
 
 class DataError(RuntimeError):
@@ -97,7 +98,7 @@ def paths_in(folder: Path) -> dict[str, Path]:
     return {key: folder / name for key, name in zip(FILES, FILE_NAMES, strict=True)}
 
 
-def mirror_list(mirrors: Sequence[str] | None = None) -> list[str]:
+def mirror_list(mirrors: Mirrors = None) -> list[str]:
     """The base URLs to try: ``mirrors``, else ``$FASHION_MNIST_MIRRORS``, else MIRRORS."""
     mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS if mirrors is None else mirrors
     ok = isinstance(mirrors, Sequence) and not isinstance(mirrors, str)
@@ -142,7 +143,7 @@ class Limits(NamedTuple):
 def fetch_fashion_mnist(
     *,
     cache: PathArg = None,
-    mirrors: Sequence[str] | None = None,
+    mirrors: Mirrors = None,
     limits: Limits = Limits(),  # noqa: B008
 ) -> dict[str, Path]:
     """Make the cache folder hold the four files, verified, and return their paths.  A file
@@ -265,7 +266,11 @@ class FashionMNIST(NamedTuple):
 
 
 def load_fashion_mnist(
-    data_dir: PathArg = None, *, cache: PathArg = None, download: bool = True, mirrors: Any = None
+    data_dir: PathArg = None,
+    *,
+    cache: PathArg = None,
+    download: bool = True,
+    mirrors: Mirrors = None,
 ) -> FashionMNIST:
     """The first copy of the four files that verifies, in ``search_order`` (a folder you name
     must hold one); else, unless ``download=False``, the copy ``fetch_fashion_mnist`` gets."""

@@ -16,10 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(errors="backslashreplace")  # folder names need not be valid UTF-8
     try:
-        order, found = data.search_order(args.data_dir, args.cache), ["nowhere yet"]
-        if args.command == "where":
-            complete = lambda folder: all(map(os.path.isfile, data.paths_in(folder).values()))  # noqa: E731
-            found = [f"{origin}: {folder}" for origin, folder in order if complete(folder)]
+        order, found = data.search_order(args.data_dir, args.cache), []
+        if args.command == "where":  # os.path.isfile: False for a folder we may not read
+            found = [
+                f"{origin}: {folder}"
+                for origin, folder in order
+                if all(map(os.path.isfile, data.paths_in(folder).values()))
+            ]
             print("found in", *found[:1] or ["none of these places yet"], "\nsearch order:")
             print(*(f"  {origin}: {folder}" for origin, folder in order), sep="\n")
             print(*(f"  download: {url}" for url in data.mirror_list()), sep="\n")
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(err, OSError):  # stdout cannot be written: at exit, it would fail again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 2
-    return 0 if found else 1
+    return 1 if args.command == "where" and not found else 0
 
 
 if __name__ == "__main__":
