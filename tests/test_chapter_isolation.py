@@ -59,6 +59,7 @@ def test_panel_runs_change_nothing_the_chapter_computes() -> None:
     with client.setup_kernel():
         for i in code:
             client.execute_cell(notebook.cells[i], i)
+        first = [_text(notebook.cells[i]) for i in code]
         extra = [nbformat.v4.new_code_cell(src) for src in (FINGERPRINT, PANEL_RUNS, FINGERPRINT)]
         notebook.cells.extend(extra)
         for n, cell in enumerate(extra, start=len(notebook.cells) - len(extra)):
@@ -67,10 +68,14 @@ def test_panel_runs_change_nothing_the_chapter_computes() -> None:
         assert "lr 10, 2 epochs: test accuracy" in runs and "lr 0.1, 2 epochs" in runs
         assert after == before and "561" in before  # the book's count of correct pullovers
 
-        # Re-running the chapter from the top after the panel reproduces the book's numbers.
+        # Re-running the chapter from the top after the panel prints what the first run did,
+        # in every cell, the learning-rate runs that depend on rounding included.
         for i in code:
             client.execute_cell(notebook.cells[i], i)
-    printed = [(_text(notebook.cells[i]), _text(reference.cells[i])) for i in code]
-    assert sum(1 for ours, _ in printed if ours) > 15
-    for ours, book in printed:
-        assert ours == book
+    again = [_text(notebook.cells[i]) for i in code]
+    assert sum(1 for text in first if text) > 15
+    assert again == first
+    # And what nbval compares is the book's (the other cells depend on the processor).
+    for i in code:
+        if "nbval-ignore-output" not in notebook.cells[i].metadata.get("tags", []):
+            assert _text(notebook.cells[i]) == _text(reference.cells[i]), notebook.cells[i].source
