@@ -122,7 +122,8 @@ def test_pages_publishes_the_book_built_from_main() -> None:
     build = next(
         job
         for job in jobs.values()
-        if any(str(s.get("run", "")).startswith("make book") for s in steps(job))
+        # `make pdf` builds the book, then its PDFs.
+        if any(str(s.get("run", "")).startswith(("make book", "make pdf")) for s in steps(job))
     )
     upload = next(s for s in steps(build) if uses(s, "actions/upload-pages-artifact"))
     assert upload["with"]["path"].rstrip("/") == "_build/html"
