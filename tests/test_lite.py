@@ -215,7 +215,8 @@ def outputs_are_clean(page: Page) -> None:
         ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
     ).all_inner_texts()
     assert not stderr, f"cells wrote to stderr: {stderr}"
-    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    # textContent, not innerText: a cell whose code is folded (hide-input) hides its prompt.
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
     not_run = [i for i, p in enumerate(prompts) if not re.search(r"\d", p)]
     assert not not_run, f"code cells that did not run: {not_run}"
 
