@@ -215,9 +215,17 @@ def outputs_are_clean(page: Page) -> None:
         ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
     ).all_inner_texts()
     assert not stderr, f"cells wrote to stderr: {stderr}"
-    # textContent, not innerText: a cell whose code is folded (hide-input) hides its prompt.
-    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
-    not_run = [i for i, p in enumerate(prompts) if not re.search(r"\d", p)]
+    # A cell whose code is folded (hide-input) shows a placeholder, not its prompt: those are
+    # the cells the notebook folds, and no other.
+    prompts = cells.evaluate_all(
+        "cs => cs.map(c => { const p = c.querySelector('.jp-InputPlaceholder');"
+        " if (p && p.offsetParent !== null) return null;"
+        " return c.querySelector('.jp-InputPrompt')?.textContent ?? ''; })"
+    )
+    hidden = [c["metadata"].get("jupyter", {}).get("source_hidden") for c in code]
+    folded = {i for i, h in enumerate(hidden) if h}
+    assert {i for i, p in enumerate(prompts) if p is None} == folded
+    not_run = [i for i, p in enumerate(prompts) if p is not None and not re.search(r"\d", p)]
     assert not not_run, f"code cells that did not run: {not_run}"
 
 
