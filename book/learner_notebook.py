@@ -165,6 +165,7 @@ class Converter:
         self.where = ""
 
     def fail(self, what: str) -> ConversionError:
+        """The error for markup with no notebook form, naming the file and cell."""
         return ConversionError(
             f"{self.here}: {self.where}: {what}. The learner's notebook would show it as raw "
             "MyST: use a construct book/learner_notebook.py knows (its docstring lists them), "
@@ -174,6 +175,7 @@ class Converter:
     # ------------------------------------------------------------------ inline
 
     def target(self, label: str) -> Target:
+        """What ``label`` names, in this chapter or elsewhere in the book."""
         found = self.local.get(label) or self.others.get(label)
         if not found:
             raise self.fail(f"no label {label!r} in the book")
@@ -190,6 +192,7 @@ class Converter:
         return f"{relative}#{target.anchor}"
 
     def role(self, name: str, text: str) -> str:
+        """The notebook form of the role ``{name}`text```."""
         explicit = EXPLICIT.match(text)
         words, label = (explicit["text"], explicit["label"]) if explicit else ("", text)
         if name == "math":
@@ -220,6 +223,8 @@ class Converter:
         raise self.fail(f"the role {{{name}}} has no notebook form")
 
     def inline(self, line: str) -> str:
+        """``line`` with its roles converted and its code spans left as they are."""
+
         def replace(match: re.Match) -> str:
             return match[0] if match["code"] else self.role(match["role"], match["text"])
 
@@ -272,11 +277,13 @@ class Converter:
         return out
 
     def tagged(self, dollar: re.Match) -> str:
+        """A labelled ``$$`` equation's closing line, with its number as ``\\tag``."""
         number = self.target(dollar["label"]).number
         body = dollar["body"].rstrip()
         return f"{body} \\tag{{{number}}} $$" if body.strip() else f"\\tag{{{number}}}\n$$"
 
     def closing(self, lines: list[str], start: int, fence: str) -> int:
+        """The index of the line that closes the block opened at ``start``."""
         for end in range(start + 1, len(lines)):
             stripped = lines[end].strip()
             if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
@@ -284,6 +291,7 @@ class Converter:
         raise self.fail(f"the block opened by {lines[start].strip()!r} is never closed")
 
     def directive(self, name: str, arg: str, body: list[str]) -> list[str]:
+        """The notebook form of a directive, from its name, argument and body lines."""
         options: dict[str, str] = {}
         while body and (option := OPTION.match(body[0].strip())):
             options[option[1]] = option[2]
@@ -325,12 +333,14 @@ class Converter:
         raise self.fail(f"the directive {{{name}}} has no notebook form")
 
     def details(self, title: str, body: list[str]) -> list[str]:
+        """A folded block: ``<details>`` with ``title`` as its summary."""
         # Blank lines around the body: Markdown inside <details> is rendered only so.
         summary = html.escape(self.inline(title), quote=False)
         return ["<details>", f"<summary>{summary}</summary>", "", *self.block(body), "",
                 "</details>"]  # fmt: skip
 
     def quote(self, title: str, body: list[str]) -> list[str]:
+        """An admonition as a quotation with a bold title."""
         inner = self.block(body)
         while inner and not inner[-1].strip():
             inner.pop()
@@ -339,6 +349,7 @@ class Converter:
     # ------------------------------------------------------------------ cells
 
     def notebook(self) -> nbformat.NotebookNode:
+        """The learner's notebook of the chapter."""
         source = jupytext.read(self.chapter)
         cells = []
         for index, cell in enumerate(source.cells):

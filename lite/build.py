@@ -98,8 +98,10 @@ DATA = "d2lutil-fashion-mnist"
 D2LUTIL_DEPENDS = ["numpy", "matplotlib", "ipywidgets", "platformdirs", DATA]
 #: Matplotlib's font list, built once here: Pyodide's Matplotlib keeps it beside its own code
 #: (matplotlib/fontlist.json), which its wheel lacks, so every kernel would build it again and
-#: print "Matplotlib is building the font cache" on stderr. This package holds only that file
-#: and is loaded with the kernel, before any cell imports Matplotlib.
+#: print "Matplotlib is building the font cache" on stderr (Pyodide's Matplotlib wheel holds a
+#: stale one, of another Matplotlib version). This package holds only that file; it depends on
+#: Matplotlib, so Pyodide installs it after Matplotlib's wheel, and d2lutil depends on it, so the
+#: chapter's first cell, which imports both, loads it.
 FONT_CACHE = "d2lutil-matplotlib-fontlist"
 #: Run by Node with Pyodide itself, on the site's own wheels: the list as Pyodide's Matplotlib
 #: makes it (paths relative to its data folder, as it writes them).
@@ -120,7 +122,7 @@ json.dumps(fm.fontManager, cls=fm._JSONEncoder, indent=2)
 #: What Pyodide loads in one go when the kernel starts (the kernel would otherwise install
 #: these one by one with piplite); the chapter's packages load when a cell imports them.
 PRELOAD = ["micropip", "piplite", "ssl", "sqlite3", "ipykernel", "comm", "pyodide_kernel",
-           "jedi", "ipython", "widgetsnbextension", FONT_CACHE]  # fmt: skip
+           "jedi", "ipython", "widgetsnbextension"]  # fmt: skip
 #: JupyterLite's apps: the notebook (what the launch button opens), and the file browser and
 #: JupyterLab that its menus lead to.
 APPS = ["notebooks", "tree", "lab"]
@@ -566,7 +568,8 @@ def font_cache(folder: Path, lock: dict) -> dict:
     meta = "Summary: Matplotlib's font list for Pyodide, built by lite/build.py\n"
     wheel = write_wheel(folder, FONT_CACHE, "1.0", {"matplotlib/fontlist.json": out.read_bytes()},
                         meta)  # fmt: skip
-    lock["packages"][FONT_CACHE] = lock_entry(wheel, "1.0", [], [])
+    lock["packages"][FONT_CACHE] = lock_entry(wheel, "1.0", [], ["matplotlib"])
+    lock["packages"]["d2lutil"]["depends"].append(FONT_CACHE)
     (folder / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
     return lock
 

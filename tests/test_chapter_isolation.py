@@ -73,7 +73,7 @@ def test_panel_runs_change_nothing_the_chapter_computes() -> None:
         for i in code:
             client.execute_cell(notebook.cells[i], i)
     again = [_text(notebook.cells[i]) for i in code]
-    assert sum(1 for text in first if text) > 15
+    assert sum(1 for text in first if text) >= 15  # the cells that print
     assert again == first
     # And what nbval compares is the book's (the other cells depend on the processor).
     for i in code:

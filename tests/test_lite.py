@@ -215,8 +215,17 @@ def outputs_are_clean(page: Page) -> None:
         ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
     ).all_inner_texts()
     assert not stderr, f"cells wrote to stderr: {stderr}"
-    prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-    not_run = [i for i, p in enumerate(prompts) if not re.search(r"\d", p)]
+    # A cell whose code is folded (hide-input) shows a placeholder, not its prompt: those are
+    # the cells the notebook folds, and no other.
+    prompts = cells.evaluate_all(
+        "cs => cs.map(c => { const p = c.querySelector('.jp-InputPlaceholder');"
+        " if (p && p.offsetParent !== null) return null;"
+        " return c.querySelector('.jp-InputPrompt')?.textContent ?? ''; })"
+    )
+    hidden = [c["metadata"].get("jupyter", {}).get("source_hidden") for c in code]
+    folded = {i for i, h in enumerate(hidden) if h}
+    assert {i for i, p in enumerate(prompts) if p is None} == folded
+    not_run = [i for i, p in enumerate(prompts) if p is not None and not re.search(r"\d", p)]
     assert not not_run, f"code cells that did not run: {not_run}"
 
 
@@ -289,8 +298,9 @@ def test_chapter_runs_and_trains_in_the_browser_offline(server: CountingServer) 
             panel.scroll_into_view_if_needed()
             readout = panel.locator(".widget-readout").first
             assert readout.inner_text() == "0.100"
-            selected = page.locator(".jp-Cell.jp-mod-selected").first.get_attribute("class")
+            # Focusing the slider selects its cell; the keys must not move the selection on.
             panel.locator(".noUi-handle").first.focus()
+            selected = page.locator(".jp-Cell.jp-mod-selected").first.get_attribute("class")
             page.keyboard.press("ArrowRight")
             page.keyboard.press("ArrowRight")
             page.wait_for_function(
