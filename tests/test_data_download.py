@@ -84,8 +84,8 @@ def test_mirrors_are_tried_in_order(
 @pytest.mark.parametrize(
     ("behaviour", "cause"),
     [
-        ("corrupt", "CRC check failed|SHA-256|bytes more than"),
-        ("cut", "it sent 13,210,928 of 26,421,856 bytes"),
+        ("corrupt", "CRC check failed|SHA-256|its size"),
+        ("cut", "Cannot read .*train-images-idx3-ubyte.gz.*part: Compressed file ended"),
         ("more", "Cannot read"),  # only the 1,000 bytes announced are read
         ("missing", "HTTPError: 404"),
         ("huge", "it announces 50,000,000,000 bytes, more than any copy"),
