@@ -43,8 +43,7 @@ MIRRORS = (
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 )
-# Downloads: seconds per socket operation and per file; the bytes per second a file must
-# average once GRACE seconds have passed.  Tests set smaller ones.
+# Download limits: seconds per socket operation, per file; bytes/s once GRACE s have passed.
 TIMEOUT, DEADLINE, MIN_SPEED, GRACE = 30.0, 900.0, 30_000.0, 15.0
 Folder = str | os.PathLike | None
 Mirrors = Sequence[str] | None
