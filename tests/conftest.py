@@ -183,9 +183,11 @@ def file_server(real_data_dir: Path, tls_file_server: FileServer) -> Iterator[Fi
 
 
 @pytest.fixture
-def fast() -> data.Limits:
+def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     """Download limits small enough for a test to reach them in about a second."""
-    return data.Limits(timeout=0.5, deadline=5.0, min_speed=200_000, grace=0.3)
+    limits = {"TIMEOUT": 0.5, "DEADLINE": 5.0, "MIN_SPEED": 200_000, "GRACE": 0.3}
+    for name, value in limits.items():
+        monkeypatch.setattr(data, name, value)
 
 
 def wait_for(condition: object, what: str, timeout: float = 60) -> None:

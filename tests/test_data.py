@@ -90,16 +90,14 @@ def test_text_labels() -> None:
 # --------------------------------------------------------------------------- arguments
 
 
-def test_bad_arrays_or_rng_are_refused_at_construction() -> None:
+def test_bad_arrays_are_refused_at_construction() -> None:
     images = np.zeros((4, 28, 28), dtype=np.uint8)
     with pytest.raises(ValueError, match=r"images must be uint8 \(N, H, W\)"):
         data.MinibatchIterable(images.reshape(4, -1), [0, 1, 2, 3], 2)
     with pytest.raises(ValueError, match="images must be uint8"):
         data.MinibatchIterable(images.astype(np.float32), [0, 1, 2, 3], 2)
-    with pytest.raises(ValueError, match="4 integers, one per image"):
+    with pytest.raises(ValueError, match="labels must be 4 labels"):
         data.MinibatchIterable(images, [0, 1, 2], 2)
-    with pytest.raises(ValueError, match="rng"):
-        data.MinibatchIterable(images, [0, 1, 2, 3], 2, shuffle=True, rng=42)
     assert [len(y) for _, y in data.MinibatchIterable(images, [0, 1, 2, 3], 3)] == [3, 1]
 
 
@@ -117,8 +115,6 @@ def test_bad_arrays_or_rng_are_refused_at_construction() -> None:
         (lambda: data.fetch_fashion_mnist(mirrors=["ftp://x/"]), "mirrors must be"),
         (lambda: data.load_fashion_mnist(mirrors=["http:///x/"]), "with a host"),
         (lambda: data.fetch_fashion_mnist(mirrors=[3]), "mirrors must be"),
-        (lambda: data.fetch_fashion_mnist(limits=(1, 2, 3, 4)), "limits must be"),
-        (lambda: data.fetch_fashion_mnist(limits=data.Limits(timeout=0)), "limits must be"),
         (lambda: data.load_fashion_mnist(cache=""), "cache must be a path"),
         (lambda: data.fetch_fashion_mnist(cache=""), "cache must be a path"),
         (lambda: data.load_fashion_mnist(""), "data_dir must be a path"),
@@ -229,17 +225,17 @@ def test_a_recompressed_or_multi_member_copy_of_the_same_data_is_accepted(
     np.testing.assert_array_equal(loaded.train_images, reference.train_images)
     np.testing.assert_array_equal(loaded.test_labels, reference.test_labels)
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"".join(members[:3]))
-    with pytest.raises(data.DataError, match="holds -1,008 bytes more than t10k-labels"):
+    with pytest.raises(data.DataError, match="is not t10k-labels-idx1-ubyte: its header or"):
         data.load_fashion_mnist(folder)
 
 
 @pytest.mark.parametrize(
     ("how", "message"),
     [
-        ("corrupt-gzip", "Cannot read|SHA-256"),
+        ("corrupt-gzip", "Cannot read|SHA-256|its size"),
         ("truncated-gzip", "Cannot read"),
-        ("truncated-content", "bytes more than"),
-        ("wrong-magic", "does not start as"),
+        ("truncated-content", "its header or its size differs"),
+        ("wrong-magic", "its header or its size differs"),
         ("wrong-hash", "SHA-256"),
         ("junk-after", "Cannot read"),
         ("not-gzip", "Cannot read"),
@@ -263,9 +259,9 @@ def test_a_named_pipe_or_folder_in_a_files_place_is_refused(
     folder = copy_data(real_data_dir, tmp_path / "copy")
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     os.mkfifo(folder / "t10k-labels-idx1-ubyte.gz")  # a reader that opened it would hang
-    with pytest.raises(data.DataError, match="does not start as t10k-labels-idx1-ubyte does"):
+    with pytest.raises(data.DataError, match="is not t10k-labels-idx1-ubyte: its header"):
         data.load_fashion_mnist(folder)
-    with pytest.raises(data.DataError, match="does not start as t10k-labels-idx1-ubyte does"):
+    with pytest.raises(data.DataError, match="is not t10k-labels-idx1-ubyte: its header"):
         data.read_idx(folder / "t10k-labels-idx1-ubyte.gz", "test_labels")
     with pytest.raises(data.DataError, match=r"Cannot read .*: Is a directory"):
         data.read_idx(folder, "test_labels")
@@ -299,7 +295,7 @@ def test_a_gzip_bomb_is_refused_with_bounded_memory(tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "bomb.gz does not start as train-images-idx3-ubyte does" in done.stdout
+    assert "bomb.gz is not train-images-idx3-ubyte: its header" in done.stdout
     # Inflated, the bomb would need 4 GiB; the address space is capped at 2 GiB above.
     assert int(done.stdout.split("peak ")[1].split()[0]) < 1000
 
@@ -311,7 +307,7 @@ def test_a_file_larger_than_any_copy_is_refused_unread(tmp_path: Path) -> None:
     with pytest.raises(data.DataError, match="is larger than any copy"):
         data.read_idx(huge, "train_labels")
     huge.write_bytes(gzip.compress(b"", mtime=0) * 2500)  # many empty members: read in turn
-    with pytest.raises(data.DataError, match="does not start as"):
+    with pytest.raises(data.DataError, match="its header or its size differs"):
         data.read_idx(huge, "train_labels")
 
 
@@ -337,7 +333,7 @@ def test_cli_reports_damage_with_the_file_name(real_data_dir: Path, tmp_path: Pa
     bad = damage(folder / "t10k-images-idx3-ubyte.gz", "wrong-magic")
     verify = run_cli("--data-dir", str(folder), "verify")
     assert verify.returncode == 2 and verify.stdout == ""
-    assert f"error: {bad} does not start as t10k-images-idx3-ubyte does" in verify.stderr
+    assert f"error: {bad} is not t10k-images-idx3-ubyte: its header" in verify.stderr
 
 
 def test_cli_where_into_a_full_disk_is_a_clean_error(real_data_dir: Path) -> None:

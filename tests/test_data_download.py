@@ -84,8 +84,8 @@ def test_mirrors_are_tried_in_order(
 @pytest.mark.parametrize(
     ("behaviour", "cause"),
     [
-        ("corrupt", "CRC check failed|SHA-256"),
-        ("cut", "it sent 13,210,928 of 26,421,856 bytes"),
+        ("corrupt", "CRC check failed|SHA-256|its size"),
+        ("cut", "Cannot read .*train-images-idx3-ubyte.gz.*part: Compressed file ended"),
         ("more", "Cannot read"),  # only the 1,000 bytes announced are read
         ("missing", "HTTPError: 404"),
         ("huge", "it announces 50,000,000,000 bytes, more than any copy"),
@@ -150,10 +150,10 @@ def test_a_full_disk_is_reported_as_such(file_server: FileServer) -> None:
 
 @pytest.mark.parametrize(("behaviour", "cause"), [("silent", "timed out"), ("trickle", "slow")])
 def test_a_silent_or_trickling_mirror_is_abandoned_for_the_next(
-    behaviour: str, cause: str, file_server: FileServer, fast: data.Limits, capsys
+    behaviour: str, cause: str, file_server: FileServer, fast: None, capsys
 ) -> None:
     mirrors = [file_server.url(behaviour), file_server.url("good")]
-    paths = data.fetch_fashion_mnist(mirrors=mirrors, limits=fast)
+    paths = data.fetch_fashion_mnist(mirrors=mirrors)
     assert data.read_idx(paths["train_labels"], "train_labels").shape == (60000,)
     notes = capsys.readouterr().err
     assert f"Could not get {mirrors[0]}train-images-idx3-ubyte.gz (" in notes and cause in notes

@@ -18,11 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         order, found = data.search_order(args.data_dir, args.cache), []
         if args.command == "where":  # os.path.isfile: False for a folder we may not read
-            found = [
-                f"{origin}: {folder}"
-                for origin, folder in order
-                if all(map(os.path.isfile, data.paths_in(folder).values()))
-            ]
+            for origin, folder in order:
+                if all(map(os.path.isfile, data.paths_in(folder).values())):
+                    found.append(f"{origin}: {folder}")
             print("found in", *found[:1] or ["none of these places yet"], "\nsearch order:")
             print(*(f"  {origin}: {folder}" for origin, folder in order), sep="\n")
             print(*(f"  download: {url}" for url in data.mirror_list()), sep="\n")
