@@ -597,30 +597,32 @@ def favicons(server_wheel: Path, site: Path) -> None:
         for member in archive.namelist():
             if member.startswith("jupyter_server/static/favicons/"):
                 (out / Path(member).name).write_bytes(archive.read(member))
+    link_from_app_pages(
+        site,
+        "static/favicons/favicon.ico",
+        "an icon",
+        '<link rel="icon" type="image/x-icon" href="{href}" />',
+    )
+
+
+def link_from_app_pages(site: Path, target: str, what: str, tag: str) -> None:
+    """Put ``tag`` (with ``{href}``, the path from the page to ``target``) first in the
+    <head> of every app page of ``site``."""
     for page in site.glob("**/index.html"):
         parts = page.relative_to(site).parts
         if parts[0] not in ("build", "extensions", "static"):
-            href = "../" * (len(parts) - 1) + "static/favicons/favicon.ico"
+            href = "../" * (len(parts) - 1) + target
             html = page.read_text()
             if "<head>" not in html:
-                raise BuildError(f"{page} has no <head> to link an icon from.")
-            icon = f'<head>\n    <link rel="icon" type="image/x-icon" href="{href}" />'
-            page.write_text(html.replace("<head>", icon, 1))
+                raise BuildError(f"{page} has no <head> to link {what} from.")
+            page.write_text(html.replace("<head>", "<head>\n    " + tag.format(href=href), 1))
 
 
 def app_script(site: Path) -> None:
     """lite/app.js, linked first in every app page: a message instead of a blank tab when the
     site is opened from a file, and the keys of a widget's slider left to the slider."""
     shutil.copyfile(HERE / "app.js", site / "static" / "d2l-app.js")
-    for page in site.glob("**/index.html"):
-        parts = page.relative_to(site).parts
-        if parts[0] not in ("build", "extensions", "static"):
-            href = "../" * (len(parts) - 1) + "static/d2l-app.js"
-            html = page.read_text()
-            if "<head>" not in html:
-                raise BuildError(f"{page} has no <head> to load lite/app.js from.")
-            script = f'<head>\n    <script src="{href}"></script>'
-            page.write_text(html.replace("<head>", script, 1))
+    link_from_app_pages(site, "static/d2l-app.js", "lite/app.js", '<script src="{href}"></script>')
 
 
 def notebooks(site: Path) -> None:

@@ -46,6 +46,8 @@ from playwright.sync_api import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_ext" / "d2l_site"))
+import pdf  # a script of the build, not a package: the browser flags it prints with
 from site_server import serve
 
 from book import toc
@@ -58,17 +60,7 @@ ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    # Network off, as far as the browser is concerned: no host name resolves but 127.0.0.1.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
+CHROMIUM_ARGS = pdf.CHROMIUM_ARGS  # network off: no host name resolves but 127.0.0.1
 CHAPTER = toc.PANEL_CHAPTER
 SECTIONS = [
     "The data",

@@ -6,13 +6,13 @@ and the chapter's state and numbers are compared before and after.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbval_rules import sanitize
 
 from book import toc
 
@@ -20,7 +20,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / toc.PANEL_CHAPTER
-SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 
 # Everything a training or evaluation cell reads: the parameters, the three generators, and
 # a figure computed from them (the confusion matrix's diagonal, as the chapter prints it).
@@ -45,10 +44,7 @@ print([run.summary() for run in panel.runs])
 def _text(cell: nbformat.NotebookNode) -> str:
     """The cell's printed text, with the rounding noise nbval also ignores."""
     text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
-    rules = re.findall(r"^regex: (.*)$\n^replace: (.*)$", SANITIZE.read_text(), re.MULTILINE)
-    for pattern, replacement in rules:
-        text = re.sub(pattern, replacement, text)
-    return text
+    return sanitize(text)
 
 
 def test_panel_runs_change_nothing_the_chapter_computes() -> None:

@@ -10,13 +10,13 @@ machines, which is the point: the chapter must not depend on it.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbval_rules import sanitize
 
 from book import toc
 
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / toc.PANEL_CHAPTER
-SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 THREADS_LINE = 'blas_limits = threadpool_limits(limits=1, user_api="blas")'
 
 #: (OpenBLAS kernel, BLAS threads), None for the kernel OpenBLAS picks for this processor:
@@ -45,11 +44,7 @@ def _compared(cell: nbformat.NotebookNode) -> list[str]:
                 texts.append(output.name + ": " + output.text)
         elif "text/plain" in output.get("data", {}):
             texts.append(output.data["text/plain"])
-    joined = "\n".join(texts)
-    rules = re.findall(r"^regex: (.*)$\n^replace: (.*)$", SANITIZE.read_text(), re.MULTILINE)
-    for pattern, replacement in rules:
-        joined = re.sub(pattern, replacement, joined)
-    return [joined]
+    return [sanitize("\n".join(texts))]
 
 
 @pytest.mark.parametrize(("coretype", "threads"), MACHINES)

@@ -16,6 +16,7 @@ import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbval_rules import sanitize
 
 from book import toc
 
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / f"{toc.PANEL_CHAPTER}.md"
-SANITIZE = ROOT / "tests" / "nbval-sanitize.cfg"
 SOLUTION = re.compile(
     r"^( *)```python\n(?P<code>.*?)^\1```\n\n\1It printed(?P<timed>, on the machine that built"
     r" this book)?:\n\n\1```text\n(?P<text>.*?)^\1```",
@@ -33,10 +33,7 @@ SOLUTION = re.compile(
 
 def _sanitize(text: str) -> str:
     """The rounding noise that nbval also ignores (tests/nbval-sanitize.cfg)."""
-    rules = re.findall(r"^regex: (.*)$\n^replace: (.*)$", SANITIZE.read_text(), re.MULTILINE)
-    for pattern, replacement in rules:
-        text = re.sub(pattern, replacement, text)
-    return text
+    return sanitize(text)
 
 
 def _masked(text: str) -> str:
