@@ -1,5 +1,6 @@
-"""Plotting: an image grid, learning curves drawn as they arrive and a confusion matrix (each
-an ordinary Matplotlib figure), and the widgets' learning curves (PNG images in HTML)."""
+"""Plotting: the classes' names, an image grid, learning curves drawn as they arrive and a
+confusion matrix (each an ordinary Matplotlib figure), and the widgets' learning curves (PNG
+images in HTML)."""
 
 import base64
 import html
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")  # one per run
 IMG_STYLE = "width: 330px; max-width: 100%; height: auto;"  # side by side, or stacked on a phone
+# Fashion-MNIST's classes, named in titles and on axes.
+TEXT_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat",
+               "sandal", "shirt", "sneaker", "bag", "ankle boot")  # fmt: skip
+
+
+def get_fashion_mnist_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
+    """The text labels of numeric Fashion-MNIST labels (integers from 0 to 9)."""
+    values = np.asarray(labels).ravel()
+    if not np.isin(values, range(10)).all():
+        raise ValueError(f"Fashion-MNIST labels must be from 0 to 9, got {labels!r}.")
+    return [TEXT_LABELS[int(i)] for i in values]
 
 
 def show_images(

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -180,6 +180,12 @@ def file_server(real_data_dir: Path, tls_file_server: FileServer) -> Iterator[Fi
     with FileServer(real_data_dir) as server:
         server.tls_url = tls_file_server.url("good")
         yield server
+
+
+@pytest.fixture
+def use_mirrors(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``use_mirrors(url, ...)``: downloads in this test come from these base URLs, in order."""
+    return lambda *urls: monkeypatch.setenv(data.MIRRORS_ENV, " ".join(urls))
 
 
 @pytest.fixture

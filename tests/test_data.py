@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import d2lutil
 from d2lutil import data
 from d2lutil.data.__main__ import main as cli
 
@@ -80,11 +81,11 @@ def test_training_order_is_seeded_and_new_every_epoch(real_data_dir: Path) -> No
 
 
 def test_text_labels() -> None:
-    assert data.get_fashion_mnist_labels([0, 9, 5]) == ["t-shirt", "ankle boot", "sandal"]
-    assert data.get_fashion_mnist_labels(np.array([[1], [2]])) == ["trouser", "pullover"]
+    assert d2lutil.get_fashion_mnist_labels([0, 9, 5]) == ["t-shirt", "ankle boot", "sandal"]
+    assert d2lutil.get_fashion_mnist_labels(np.array([[1], [2]])) == ["trouser", "pullover"]
     for bad in ([10], [-1], [1.5]):
         with pytest.raises(ValueError, match="0 to 9"):
-            data.get_fashion_mnist_labels(bad)
+            d2lutil.get_fashion_mnist_labels(bad)
 
 
 # --------------------------------------------------------------------------- arguments
@@ -111,12 +112,7 @@ def test_bad_arrays_are_refused_at_construction() -> None:
         (lambda: data.load_data_fashion_mnist(256, seed=-1), "seed"),
         (lambda: data.load_data_fashion_mnist(256, seed=1.5), "seed"),
         (lambda: data.load_data_fashion_mnist(256, seed=False), "seed"),
-        (lambda: data.load_fashion_mnist(mirrors="http://127.0.0.1:9/"), "mirrors must be"),
-        (lambda: data.fetch_fashion_mnist(mirrors=["ftp://x/"]), "mirrors must be"),
-        (lambda: data.load_fashion_mnist(mirrors=["http:///x/"]), "with a host"),
-        (lambda: data.fetch_fashion_mnist(mirrors=[3]), "mirrors must be"),
-        (lambda: data.load_fashion_mnist(cache=""), "cache must be a path"),
-        (lambda: data.fetch_fashion_mnist(cache=""), "cache must be a path"),
+        (lambda: data.load_data_fashion_mnist(256, seed=np.random.default_rng()), "seed"),
         (lambda: data.load_fashion_mnist(""), "data_dir must be a path"),
         (lambda: data.load_fashion_mnist(data_dir=3), "data_dir must be a path"),
         (lambda: data.load_fashion_mnist(data_dir="/tmp/a\0b"), "data_dir must be a path"),
@@ -130,31 +126,37 @@ def test_bad_arguments_are_refused_before_any_work(
     with pytest.raises(ValueError, match=message):
         call()
     assert list(tmp_path.iterdir()) == []
+    assert not data.cache_dir().exists()
 
 
 @pytest.mark.parametrize("url", ["http://alice:pa/ss@example.org/", "https://u:p@x/", "x@y"])
 def test_a_mirror_with_a_password_is_refused_without_showing_it(
-    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    url: str, use_mirrors, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    use_mirrors(url)
     with pytest.raises(ValueError, match="no @") as raised:
-        data.fetch_fashion_mnist(mirrors=[url])
+        data.load_fashion_mnist()
     assert "ss@" not in str(raised.value) and "alice" not in str(raised.value)
-    monkeypatch.setenv(data.MIRRORS_ENV, url)
-    assert cli(["where"]) == 2
+    assert not data.cache_dir().exists()  # refused before any work
+    assert cli(["fetch"]) == 2
     shown = capsys.readouterr()
     assert "ss@" not in shown.out + shown.err and "alice" not in shown.out + shown.err
+    assert shown.err.startswith(f"error: ${data.MIRRORS_ENV} must be http(s) URLs")
 
 
 def test_mirrors_from_the_environment_are_read_only_when_a_download_needs_them(
     real_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(data.MIRRORS_ENV, "file:///etc/")
-    with pytest.raises(ValueError, match="mirrors must be"):
-        data.fetch_fashion_mnist()
+    with pytest.raises(ValueError, match="MIRRORS must be"):
+        data.load_fashion_mnist()
     assert data.load_fashion_mnist(real_data_dir).origin == "data_dir argument"
     copy_data(real_data_dir, data.cache_dir() / "fashion-mnist")  # no download needed
-    assert data.fetch_fashion_mnist()["train_images"].parent == data.cache_dir() / "fashion-mnist"
     assert data.load_fashion_mnist().origin == "user cache"
+    monkeypatch.setenv(data.MIRRORS_ENV, "http:///no-host/")
+    (data.cache_dir() / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(ValueError, match="each with a host"):
+        data.load_fashion_mnist()
 
 
 @pytest.mark.parametrize("variable", [data.CACHE_DIR_ENV, data.DATA_DIR_ENV])
@@ -314,47 +316,47 @@ def test_a_file_larger_than_any_copy_is_refused_unread(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- command line
 
 
-def test_cli_where_and_verify(real_data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    where = run_cli("--data-dir", str(real_data_dir), "where")
-    assert where.returncode == 0, where.stderr
-    assert f"found in data_dir argument: {real_data_dir}" in where.stdout
-    verify = run_cli("--data-dir", str(real_data_dir), "verify")
-    assert verify.returncode == 0 and "verified: the four files" in verify.stdout
-    assert cli(["where"]) == 1  # no system copy (see conftest), nothing cached yet
-    shown = capsys.readouterr().out
-    assert "found in none of these places yet" in shown and "user cache: " in shown
-    assert "download: http://fashion-mnist.s3" in shown
-    assert cli(["verify"]) == 2  # verify never downloads
-    assert "three ways" in capsys.readouterr().err
+def test_cli_verify(real_data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    verify = run_cli("verify", **{data.DATA_DIR_ENV: str(real_data_dir)})
+    assert verify.returncode == 0, verify.stderr
+    assert verify.stdout == f"verified: the four files in {real_data_dir} (${data.DATA_DIR_ENV})\n"
+    assert cli(["verify"]) == 2  # no system copy (see conftest), nothing cached: it never downloads
+    shown = capsys.readouterr()
+    assert shown.out == "" and "download: disabled" in shown.err and "three ways" in shown.err
+    assert not data.cache_dir().exists()
+    assert run_cli("where").returncode == 2  # argparse's usage error
 
 
 def test_cli_reports_damage_with_the_file_name(real_data_dir: Path, tmp_path: Path) -> None:
     folder = copy_data(real_data_dir, tmp_path / "copy")
     bad = damage(folder / "t10k-images-idx3-ubyte.gz", "wrong-magic")
-    verify = run_cli("--data-dir", str(folder), "verify")
+    verify = run_cli("verify", **{data.DATA_DIR_ENV: str(folder)})
     assert verify.returncode == 2 and verify.stdout == ""
     assert f"error: {bad} is not t10k-images-idx3-ubyte: its header" in verify.stderr
 
 
-def test_cli_where_into_a_full_disk_is_a_clean_error(real_data_dir: Path) -> None:
+def test_cli_into_a_full_disk_is_a_clean_error(real_data_dir: Path) -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run(
-            [sys.executable, "-m", "d2lutil.data", "where"],
+            [sys.executable, "-m", "d2lutil.data", "verify"],
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
             timeout=60,
+            env={**os.environ, data.DATA_DIR_ENV: str(real_data_dir)},
         )
     assert done.returncode == 2
     assert done.stderr == "error: [Errno 28] No space left on device\n"
 
 
 def test_a_folder_name_that_is_not_utf8_works(
-    real_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     odd = copy_data(real_data_dir, tmp_path / os.fsdecode(b"caf\xe9-\xff"))
     assert data.load_fashion_mnist(odd).origin == "data_dir argument"
-    assert cli(["--data-dir", str(odd), "where"]) == 0
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(odd))
+    assert cli(["verify"]) == 0
+    assert "caf\\udce9-\\udcff (" in capsys.readouterr().out
     damage(odd / "train-labels-idx1-ubyte.gz", "garbage")
-    assert cli(["--data-dir", str(odd), "verify"]) == 2
+    assert cli(["verify"]) == 2
     assert "caf\\udce9" in capsys.readouterr().err

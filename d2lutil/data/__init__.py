@@ -6,7 +6,6 @@ import contextlib
 import gzip
 import hashlib
 import http.client
-import math
 import os
 import ssl
 import sys
@@ -35,7 +34,7 @@ FILES = {
 }  # fmt: skip
 FILE_NAMES = tuple(f"{name}.gz" for name, _, _ in FILES.values())  # as published
 # The largest an honest .gz file can be: deflate adds less than 0.1 %.
-MAX_SIZES = {key: 1024 + math.prod(shape) * 101 // 100 for key, (_, shape, _) in FILES.items()}
+MAX_SIZES = {key: 1024 + int(np.prod(shape)) * 101 // 100 for key, (_, shape, _) in FILES.items()}
 DATA_DIR_ENV, CACHE_DIR_ENV = "FASHION_MNIST_DIR", "D2LUTIL_CACHE_DIR"
 MIRRORS_ENV = "FASHION_MNIST_MIRRORS"  # space-separated base URLs, tried in order
 SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian's dataset-fashion-mnist
@@ -46,7 +45,6 @@ MIRRORS = (
 # Download limits: seconds per socket operation, per file; bytes/s once GRACE s have passed.
 TIMEOUT, DEADLINE, MIN_SPEED, GRACE = 30.0, 900.0, 30_000.0, 15.0
 Folder = str | os.PathLike | None
-Mirrors = Sequence[str] | None
 
 
 class DataError(RuntimeError):
@@ -60,20 +58,18 @@ def check(ok: object, what: str, should: str, value: object) -> None:
 
 
 # 1. Where the files may be ------------------------------------------------------------------
-def search_order(data_dir: Folder = None, cache: Folder = None) -> list[tuple[str, Path]]:
+def search_order(data_dir: Folder = None) -> list[tuple[str, Path]]:
     """``(origin, folder)`` to look in: the folder you name alone, else Debian's, then the cache."""
     if data_dir is not None:
         return [("data_dir argument", folder_path(data_dir, "data_dir"))]
     if os.environ.get(DATA_DIR_ENV):
         return [(f"${DATA_DIR_ENV}", folder_path(os.environ[DATA_DIR_ENV], f"${DATA_DIR_ENV}"))]
     system = [("system copy", Path(path)) for path in SYSTEM_DIRS]
-    return [*system, ("user cache", cache_dir(cache) / "fashion-mnist")]
+    return [*system, ("user cache", cache_dir() / "fashion-mnist")]
 
 
-def cache_dir(cache: Folder = None) -> Path:
-    """The cache folder: ``cache``, else ``$D2LUTIL_CACHE_DIR``, else the system's user cache."""
-    if cache is not None:
-        return folder_path(cache, "cache")
+def cache_dir() -> Path:
+    """The cache folder: ``$D2LUTIL_CACHE_DIR``, else the system's user cache."""
     if os.environ.get(CACHE_DIR_ENV):
         return folder_path(os.environ[CACHE_DIR_ENV], f"${CACHE_DIR_ENV}")
     return Path(platformdirs.user_cache_dir("d2lutil"))
@@ -87,87 +83,47 @@ def folder_path(value: object, what: str) -> Path:
     return Path(path)
 
 
-def paths_in(folder: Path) -> dict[str, Path]:
-    """The four files' paths in ``folder``."""
-    return {key: folder / name for key, name in zip(FILES, FILE_NAMES, strict=True)}
-
-
-def mirror_list(mirrors: Mirrors = None) -> list[str]:
-    """The base URLs to try: ``mirrors``, else ``$FASHION_MNIST_MIRRORS``, else MIRRORS."""
-    if mirrors is None:
-        mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS
-    ok = isinstance(mirrors, Sequence) and not isinstance(mirrors, str)
-    for url in mirrors if ok else ():
-        parts = urlsplit(url) if isinstance(url, str) and "@" not in url else None
-        ok = ok and parts and parts.scheme in ("http", "https") and parts.hostname
-    # The URLs are not shown: they may hold a password, which may hold any character.
-    check(ok, "mirrors", "http(s) URLs, each with a host and no @", "(not shown)")
+def mirror_list() -> list[str]:
+    """The base URLs to download from, in order: ``$FASHION_MNIST_MIRRORS``, else MIRRORS."""
+    mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS
+    for url in mirrors:  # not shown: a URL may hold a password, which may hold any character
+        parts = urlsplit(url)
+        ok = "@" not in url and parts.scheme in ("http", "https") and parts.hostname
+        check(ok, f"${MIRRORS_ENV}", "http(s) URLs, each with a host and no @", "(not shown)")
     return list(mirrors)
 
 
-def no_data_message(cache: Folder, attempts: Sequence[str]) -> str:
-    """What was tried, and the three ways to get the data."""
-    tried = "".join(f"\n  - {attempt}" for attempt in attempts)
-    return (
-        f"Fashion-MNIST was not found and could not be downloaded. Attempts:{tried}\n"
-        "Get the data in one of three ways:\n  1. on a machine with internet access, run "
-        f"`python -m d2lutil.data fetch` (it downloads into {cache_dir(cache) / 'fashion-mnist'});"
-        "\n  2. on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist`;\n  3. copy the"
-        f" four files ({', '.join(FILE_NAMES)}) into a folder and set {DATA_DIR_ENV} to it."
-    )
-
-
-def say(message: str) -> None:
-    """Print a note on stderr, if there is one (``2>&-`` and pythonw make it None)."""
-    with contextlib.suppress(AttributeError, OSError, ValueError):  # only the note is lost
-        sys.stderr.write(message.encode(errors="backslashreplace").decode() + "\n")  # any name
-        sys.stderr.flush()
-
-
 # 2. Fetch what is missing -------------------------------------------------------------------
-def fetch_fashion_mnist(*, cache: Folder = None, mirrors: Mirrors = None) -> dict[str, Path]:
-    """The four files' paths in the cache, verified.  A file missing or damaged there is downloaded
-    into a temporary file of its own; the first that verifies replaces it: no lock is needed."""
-    if mirrors is not None:  # else $FASHION_MNIST_MIRRORS is read only if a download is needed
-        mirror_list(mirrors)
-    folder = cache_dir(cache) / "fashion-mnist"
-    for key, path in (paths := paths_in(folder)).items():
-        attempts = []
-        with contextlib.suppress(DataError):  # missing or damaged: replaced, never deleted
-            read_idx(path, key)
-            continue
-        for url in [f"{base.rstrip('/')}/{path.name}" for base in mirror_list(mirrors)]:
-            temporary = None
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(
-                    dir=folder, prefix=f".{path.name}.", suffix=".part", delete=False
-                ) as temporary:
-                    for chunk in url_chunks(url, MAX_SIZES[key]):
-                        temporary.write(chunk)
-                read_idx(Path(temporary.name), key)
-                os.chmod(temporary.name, 0o644)  # public data, readable as any download is
-                os.replace(temporary.name, path)
-                break
-            except DataError as err:
-                attempts.append(f"{url}: {err}")
-                say(f"Could not get {url} ({err}); trying the next mirror.")
-            except OSError as err:  # the local disk's: the network's are DataErrors
-                tip = "" if temporary else f"; set {CACHE_DIR_ENV} to a writable folder"
-                where = temporary.name if temporary else folder
-                raise DataError(f"Cannot write {where}: {err.strerror or err}{tip}.") from err
-            finally:
-                if temporary and os.path.lexists(temporary.name):
-                    os.unlink(temporary.name)
-        else:
-            raise DataError(no_data_message(cache, attempts))
-    return paths
+def fetch(path: Path, key: str) -> np.ndarray:
+    """The array in ``path``, else in the first mirror's copy that verifies, which replaces it."""
+    with contextlib.suppress(DataError):  # missing or damaged: replaced, never deleted
+        return read_idx(path, key)
+    attempts = []
+    for url in [f"{base.rstrip('/')}/{path.name}" for base in mirror_list()]:
+        temporary = None  # each download has a file of its own: no lock is needed
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(".part", f".{path.name}.", path.parent)
+            with open(descriptor, "wb") as file:
+                for chunk in url_chunks(url, MAX_SIZES[key]):
+                    file.write(chunk)
+            array = read_idx(Path(temporary), key)
+            os.replace(temporary, path)  # atomic: a reader sees the old file or the new
+            return array
+        except DataError as err:
+            attempts.append(f"{url}: {err}")
+            say(f"Could not get {url} ({err}); trying the next mirror.")
+        except OSError as err:  # the local disk's: the network's are DataErrors
+            tip = f"free some space, or set {CACHE_DIR_ENV} to another folder"
+            raise DataError(f"Cannot write in {path.parent}: {err.strerror}; {tip}.") from err
+        finally:
+            if temporary and os.path.lexists(temporary):
+                os.unlink(temporary)
+    raise DataError(no_data_message(attempts))
 
 
 class SafeRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow at most 5 redirects, only to https or the same host, never reading their body."""
-
-    max_redirections = 5
+    """Follow up to 10 redirects (urllib's limit), only to https or the same host, unread."""
 
     def redirect_request(self, req: Any, fp: Any, *args: Any) -> Any:
         """The request for the new URL (the last of ``args``), or a DataError that hides it."""
@@ -188,10 +144,7 @@ def url_chunks(url: str, limit: int) -> Iterator[bytes]:
     start, received = time.monotonic(), 0
     try:
         with opener.open(url, timeout=TIMEOUT) as response:
-            length = response.length or 0
-            if length > limit:
-                raise DataError(f"it announces {length:,} bytes, more than any copy")
-            say(f"Downloading {url} ({length / 1e6:.1f} MB)")
+            say(f"Downloading {url} ({(response.length or 0) / 1e6:.1f} MB)")
             while chunk := response.read1(1 << 16):  # what has arrived, up to 64 kB
                 received, elapsed = received + len(chunk), time.monotonic() - start
                 if received > limit:
@@ -206,15 +159,33 @@ def url_chunks(url: str, limit: int) -> Iterator[bytes]:
         raise DataError("".join(c if c.isprintable() else "?" for c in text[:200])) from None
 
 
+def no_data_message(attempts: Sequence[str]) -> str:
+    """What was tried, and the three ways to get the data."""
+    tried = "".join(f"\n  - {attempt}" for attempt in attempts)
+    return (
+        f"Fashion-MNIST was not found and could not be downloaded. Attempts:{tried}\n"
+        "Get the data in one of three ways:\n  1. on a machine with internet access, run "
+        f"`python -m d2lutil.data fetch` (it downloads into {cache_dir() / 'fashion-mnist'});"
+        "\n  2. on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist`;\n  3. copy the"
+        f" four files ({', '.join(FILE_NAMES)}) into a folder and set {DATA_DIR_ENV} to it."
+    )
+
+
+def say(message: str) -> None:
+    """Print a note on stderr, if there is one (``2>&-`` and pythonw make it None)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # only the note is lost
+        print(message.encode(errors="backslashreplace").decode(), file=sys.stderr, flush=True)
+
+
 # 3. Read and verify a file ------------------------------------------------------------------
 def read_idx(path: Path, key: str) -> np.ndarray:
     """The array in the gzipped IDX file ``path``, once its header and SHA-256 check out."""
     name, shape, sha256 = FILES[key]
     header = bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
-    size = len(header) + math.prod(shape)
+    size = len(header) + int(np.prod(shape))
     try:  # O_NONBLOCK: a named pipe put in the file's place cannot block the open
         with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
-            if os.fstat(file.fileno()).st_size > MAX_SIZES[key]:
+            if os.fstat(file.fileno()).st_size > MAX_SIZES[key]:  # a read would take hours
                 raise DataError(f"{path} is larger than any copy of {name}.")
             content = gzip.GzipFile(fileobj=file).read(size + 1)  # reads every gzip member
     except (OSError, EOFError, zlib.error) as err:
@@ -237,40 +208,24 @@ class FashionMNIST(NamedTuple):
     paths: dict[str, Path]
 
 
-def load_fashion_mnist(
-    data_dir: Folder = None, *, cache: Folder = None, download: bool = True, mirrors: Mirrors = None
-) -> FashionMNIST:
-    """The first copy that verifies, in ``search_order``, else (``download``) a fetched one."""
+def load_fashion_mnist(data_dir: Folder = None, *, download: bool = True) -> FashionMNIST:
+    """The first copy in ``search_order`` that verifies, else (``download``) one fetched."""
     check(isinstance(download, bool), "download", "True or False", download)
-    if mirrors is not None:  # checked before any work
-        mirror_list(mirrors)
     attempts = []
-    for origin, folder in search_order(data_dir, cache):
+    for origin, folder in search_order(data_dir):  # the cache comes last
+        paths = {key: folder / name for key, name in zip(FILES, FILE_NAMES, strict=True)}
         try:
-            paths = paths_in(folder)
             return FashionMNIST(*[read_idx(p, k) for k, p in paths.items()], origin, paths)
         except DataError as err:
             if origin not in ("system copy", "user cache"):  # a folder you named
                 raise
             attempts.append(f"{origin}: {err}")
     if not download:
-        raise DataError(no_data_message(cache, [*attempts, "download: disabled (download=False)"]))
-    paths = fetch_fashion_mnist(cache=cache, mirrors=mirrors)
-    return FashionMNIST(*[read_idx(p, k) for k, p in paths.items()], "download", paths)
+        raise DataError(no_data_message([*attempts, "download: disabled (download=False)"]))
+    return FashionMNIST(*[fetch(p, k) for k, p in paths.items()], "download", paths)
 
 
 # 4. Minibatches ------------------------------------------------------------------------------
-TEXT_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat",
-               "sandal", "shirt", "sneaker", "bag", "ankle boot")  # fmt: skip
-
-
-def get_fashion_mnist_labels(labels: Sequence[int] | np.ndarray) -> list[str]:
-    """The text labels of numeric Fashion-MNIST labels (integers from 0 to 9)."""
-    values = np.asarray(labels).ravel()
-    check(np.isin(values, range(10)).all(), "Fashion-MNIST labels", "from 0 to 9", labels)
-    return [TEXT_LABELS[int(i)] for i in values]
-
-
 def is_count(value: object, least: int = 1) -> bool:
     """Whether ``value`` is a Python or NumPy integer >= ``least`` (a bool is not)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= least
@@ -288,7 +243,7 @@ class MinibatchIterable:
         check(is_count(batch_size), "batch_size", "a positive integer such as 256", batch_size)
         self.images, self.y = images, labels.astype(np.int64, copy=False)
         self.batch_size, self.shuffle = int(batch_size), shuffle
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.rng = np.random.default_rng(rng)  # a Generator is used as it is
 
     def __len__(self) -> int:
         return -(-len(self.y) // self.batch_size)
@@ -303,13 +258,12 @@ class MinibatchIterable:
 
 
 def load_data_fashion_mnist(
-    batch_size: int, *, seed: int | np.random.Generator | None = None, **options: Any
+    batch_size: int, *, seed: int | None = None, **options: Any
 ) -> tuple[MinibatchIterable, MinibatchIterable]:
     """``(train_iter, test_iter)`` as d2l's; ``train_iter`` shuffles each epoch, from ``seed``."""
     check(is_count(batch_size), "batch_size", "a positive integer such as 256", batch_size)
-    ok = isinstance(seed, np.random.Generator | None) or is_count(seed, 0)
-    check(ok, "seed", "an integer >= 0, a NumPy Generator or None", seed)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    check(seed is None or is_count(seed, 0), "seed", "an integer >= 0 or None", seed)
+    rng = np.random.default_rng(seed)
     train_images, train_labels, test_images, test_labels, *_ = load_fashion_mnist(**options)
     train = MinibatchIterable(train_images, train_labels, batch_size, shuffle=True, rng=rng)
     return train, MinibatchIterable(test_images, test_labels, batch_size)
