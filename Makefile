@@ -72,7 +72,7 @@ assets: vendor/.copied
 # book. lite/build.py writes it to vendor/lite-site/lite/, which _config.yml's
 # html_extra_path turns into _build/html/lite/. Rebuilt only when one of its inputs changes.
 LITE := vendor/lite-site/lite
-LITE_INPUTS := $(wildcard lite/*.py lite/*.json lite/*.txt) $(NPM_STAMP) $(VENV)/.installed \
+LITE_INPUTS := $(wildcard lite/*.*) $(NPM_STAMP) $(VENV)/.installed \
   pyproject.toml _toc.yml $(CHAPTERS:=.ipynb) $(shell find d2lutil -name '*.py')
 
 vendor/.lite-built: $(LITE_INPUTS) | data
