@@ -50,10 +50,12 @@ class FileServer:
     ``corrupt``  the file, 64 bytes zeroed    ``cut``     half of the file, then it closes
     ``hold``     half, then waits for :attr:`release` (a download caught mid-file)
     ``trickle``  one byte every 10 ms         ``silent``  accepts, then says nothing
+    ``chunked``  a body in chunks whose first size line trickles, a byte every 10 ms
     ``huge``     announces 50 GB              ``endless`` no length, zeros until cut off
     ``more``     announces 1,000 bytes, then sends the whole file
     ``here``     redirects to ``good`` on this host; ``away`` to ``localhost``, another host;
-    ``tls``      to :attr:`tls_url` (https, another port); each with a 1 GB body it trickles
+    ``ftp``      to ftp:// on this host; ``tls`` to :attr:`tls_url` (https, another port);
+                 each with a 1 GB body it trickles
     ``chain/N``  redirects N times, then to ``good``
     ``oddfail``  404 with a terminal escape in the reason phrase
 
@@ -106,7 +108,10 @@ class FileServer:
             def serve(self, behaviour: str, name: str, body: bytes) -> None:
                 port = server.httpd.server_address[1]
                 moves = {"here": f"/good/{name}", "away": f"http://localhost:{port}/good/{name}"}
-                moves["tls"] = f"{server.tls_url}{name}"
+                moves["tls"], moves["ftp"] = (
+                    f"{server.tls_url}{name}",
+                    f"ftp://127.0.0.1:{port}/{name}",
+                )
                 if behaviour == "chain" and int(self.path.split("/")[2]):
                     count = int(self.path.split("/")[2]) - 1
                     self.head(302, Location=f"/chain/{count}/{name}", Content_Length="0")
@@ -120,6 +125,10 @@ class FileServer:
                     self.send_error(500 if behaviour == "error" else 404)
                 elif behaviour == "silent":
                     server.closing.wait(60)
+                elif behaviour == "chunked":
+                    self.head(200, Transfer_Encoding="chunked")
+                    self.wfile.write(b"1;")  # a chunk's size line, then its extension, forever
+                    self.drip(b"x", 0.01)
                 elif behaviour in ("huge", "endless"):
                     huge = {"Content_Length": str(5 * 10**10)} if behaviour == "huge" else {}
                     self.head(200, **huge)

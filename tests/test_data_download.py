@@ -63,9 +63,12 @@ def test_a_download_is_verified_cached_and_served_from_the_cache(
     assert loaded.origin == "download"
     assert_same(loaded, reference)
     assert cache_files() == sorted(data.FILE_NAMES)  # no temporary file left
-    assert f"Downloading {file_server.url('good')}train-images-idx3-ubyte.gz (26.4 MB)" in (
-        capsys.readouterr().err
+    assert (
+        f"Downloading {file_server.url('good')}train-images-idx3-ubyte.gz"
+        in capsys.readouterr().err
     )
+    # readable by others who share the cache, as a file made with the usual umask is
+    assert all(path.stat().st_mode & 0o777 == 0o644 for path in loaded.paths.values())
     before = sum(file_server.requests.values())
     assert data.load_fashion_mnist().origin == "user cache"
     assert sum(file_server.requests.values()) == before
@@ -126,9 +129,19 @@ def test_an_unwritable_cache_folder_is_named_with_advice(
     with pytest.raises(data.DataError) as raised:
         data.load_fashion_mnist()
     assert (
-        f"Cannot write in {blocker}/cache/fashion-mnist: Not a directory; free some space, or"
-        f" set {data.CACHE_DIR_ENV} to another folder." == str(raised.value)
+        f"Cannot write {blocker}/cache/fashion-mnist/train-images-idx3-ubyte.gz: Not a directory;"
+        f" free some space if the disk is full, or set {data.CACHE_DIR_ENV} to another folder."
+        == str(raised.value)
     )
+
+
+def test_a_folder_in_a_files_place_in_the_cache_is_named(file_server: FileServer, use_mirrors):
+    folder = cached() / "t10k-labels-idx1-ubyte.gz"
+    folder.mkdir(parents=True)
+    use_mirrors(file_server.url("good"))
+    with pytest.raises(data.DataError, match=re.escape(f"Cannot write {folder}: Is a directory")):
+        data.load_fashion_mnist()
+    assert folder.is_dir()  # nothing but the loader's own files is deleted
 
 
 FULL_DISK = """
@@ -145,7 +158,8 @@ except data.DataError as err:
 def test_a_full_disk_is_reported_as_such(file_server: FileServer) -> None:
     child = run_python(FULL_DISK, **{data.MIRRORS_ENV: file_server.url("good")})
     out, err = child.communicate(timeout=120)
-    assert f"Cannot write in {cached()}: File too large; free some space" in out, err
+    target = cached() / "train-images-idx3-ubyte.gz"
+    assert f"Cannot write {target}: File too large; free some space if the disk" in out, err
     assert "three ways" not in out
     assert cache_files() == []
 
@@ -153,7 +167,10 @@ def test_a_full_disk_is_reported_as_such(file_server: FileServer) -> None:
 # --------------------------------------------------------------------------- time limits
 
 
-@pytest.mark.parametrize(("behaviour", "cause"), [("silent", "timed out"), ("trickle", "slow")])
+@pytest.mark.parametrize(
+    ("behaviour", "cause"),
+    [("silent", "timed out"), ("trickle", "slow"), ("chunked", "sends its body in chunks")],
+)
 def test_a_silent_or_trickling_mirror_is_abandoned_for_the_next(
     behaviour: str, cause: str, file_server: FileServer, fast: None, use_mirrors, capsys
 ) -> None:
@@ -201,7 +218,11 @@ def test_redirects_go_only_to_https_or_the_same_host_and_are_never_read(
         for path in loaded.paths.values():
             path.unlink()
     assert tls_file_server.requests["/good/t10k-labels-idx1-ubyte.gz"] >= 1
-    for behaviour, cause in [("away", "neither https nor its own host"), ("chain/10", "302")]:
+    refused = ("away", "ftp")  # http to another host; ftp:// on the same host
+    for behaviour, cause in [
+        *((b, "neither https nor its own") for b in refused),
+        ("chain/10", "302"),
+    ]:
         use_mirrors(file_server.url(behaviour))
         with pytest.raises(data.DataError, match=cause):
             data.load_fashion_mnist()

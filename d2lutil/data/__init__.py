@@ -1,6 +1,6 @@
-"""Fashion-MNIST for the chapter, in the order the data flows: where the files may be, fetching
-what is missing, reading and verifying a file, minibatches.  An IDX file is the bytes 0 0 8 D,
-its D dimensions as big-endian uint32, then the values, one byte each; each file is gzipped."""
+"""Fashion-MNIST, in the order the data flows: where the files may be, fetching what is missing,
+reading and verifying a file, minibatches.  A file: bytes 0 0 8 D, D big-endian uint32 sizes,
+then one byte per value; gzipped."""
 
 import contextlib
 import gzip
@@ -87,8 +87,11 @@ def mirror_list() -> list[str]:
     """The base URLs to download from, in order: ``$FASHION_MNIST_MIRRORS``, else MIRRORS."""
     mirrors = os.environ.get(MIRRORS_ENV, "").split() or MIRRORS
     for url in mirrors:  # not shown: a URL may hold a password, which may hold any character
-        parts = urlsplit(url)
-        ok = "@" not in url and parts.scheme in ("http", "https") and parts.hostname
+        try:
+            parts = urlsplit(url)
+            ok = "@" not in url and parts.scheme in ("http", "https") and parts.hostname
+        except ValueError:  # urlsplit refuses some malformed URLs, such as http://[::1/
+            ok = False
         check(ok, f"${MIRRORS_ENV}", "http(s) URLs, each with a host and no @", "(not shown)")
     return list(mirrors)
 
@@ -105,17 +108,17 @@ def fetch(path: Path, key: str) -> np.ndarray:
             path.parent.mkdir(parents=True, exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(".part", f".{path.name}.", path.parent)
             with open(descriptor, "wb") as file:
-                for chunk in url_chunks(url, MAX_SIZES[key]):
-                    file.write(chunk)
+                file.writelines(url_chunks(url, MAX_SIZES[key]))
             array = read_idx(Path(temporary), key)
+            os.chmod(temporary, 0o644)  # mkstemp's 0o600 would keep others sharing the cache out
             os.replace(temporary, path)  # atomic: a reader sees the old file or the new
             return array
         except DataError as err:
             attempts.append(f"{url}: {err}")
             say(f"Could not get {url} ({err}); trying the next mirror.")
         except OSError as err:  # the local disk's: the network's are DataErrors
-            tip = f"free some space, or set {CACHE_DIR_ENV} to another folder"
-            raise DataError(f"Cannot write in {path.parent}: {err.strerror}; {tip}.") from err
+            tip = f"free some space if the disk is full, or set {CACHE_DIR_ENV} to another folder"
+            raise DataError(f"Cannot write {path}: {err.strerror}; {tip}.") from err
         finally:
             if temporary and os.path.lexists(temporary):
                 os.unlink(temporary)
@@ -123,14 +126,13 @@ def fetch(path: Path, key: str) -> np.ndarray:
 
 
 class SafeRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow up to 10 redirects (urllib's limit), only to https or the same host, unread."""
+    """Follow up to 10 redirects (urllib's limit), to https or the same URL scheme and host."""
 
-    def redirect_request(self, req: Any, fp: Any, *args: Any) -> Any:
-        """The request for the new URL (the last of ``args``), or a DataError that hides it."""
+    def redirect_request(self, req: Any, fp: Any, *args: Any) -> Any:  # args[-1]: the new URL
         fp.close()  # unread: urllib would read the body into memory
         old, new = urlsplit(req.full_url), urlsplit(args[-1])
-        if "@" in new.netloc or not (new.scheme == "https" or new.netloc == old.netloc):
-            raise DataError("it redirects to neither https nor its own host")
+        if "@" in new.netloc or not (new.scheme == "https" or new[:2] == old[:2]):
+            raise DataError("it redirects to neither https nor its own scheme and host")
         return super().redirect_request(req, fp, *args)
 
 
@@ -144,7 +146,9 @@ def url_chunks(url: str, limit: int) -> Iterator[bytes]:
     start, received = time.monotonic(), 0
     try:
         with opener.open(url, timeout=TIMEOUT) as response:
-            say(f"Downloading {url} ({(response.length or 0) / 1e6:.1f} MB)")
+            if "chunked" in response.getheader("Transfer-Encoding", "").lower():  # see the README
+                raise DataError("it sends its body in chunks, whose framing no limit can time")
+            say(f"Downloading {url}")
             while chunk := response.read1(1 << 16):  # what has arrived, up to 64 kB
                 received, elapsed = received + len(chunk), time.monotonic() - start
                 if received > limit:
@@ -177,7 +181,7 @@ def say(message: str) -> None:
         print(message.encode(errors="backslashreplace").decode(), file=sys.stderr, flush=True)
 
 
-# 3. Read and verify a file ------------------------------------------------------------------
+# 3. Read and verify: a file, then the data set ---------------------------------------------
 def read_idx(path: Path, key: str) -> np.ndarray:
     """The array in the gzipped IDX file ``path``, once its header and SHA-256 check out."""
     name, shape, sha256 = FILES[key]
@@ -225,7 +229,7 @@ def load_fashion_mnist(data_dir: Folder = None, *, download: bool = True) -> Fas
     return FashionMNIST(*[fetch(p, k) for k, p in paths.items()], "download", paths)
 
 
-# 4. Minibatches ------------------------------------------------------------------------------
+# 4. Minibatches ----------------------------------------------------------------------------
 def is_count(value: object, least: int = 1) -> bool:
     """Whether ``value`` is a Python or NumPy integer >= ``least`` (a bool is not)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= least
@@ -263,7 +267,6 @@ def load_data_fashion_mnist(
     """``(train_iter, test_iter)`` as d2l's; ``train_iter`` shuffles each epoch, from ``seed``."""
     check(is_count(batch_size), "batch_size", "a positive integer such as 256", batch_size)
     check(seed is None or is_count(seed, 0), "seed", "an integer >= 0 or None", seed)
-    rng = np.random.default_rng(seed)
     train_images, train_labels, test_images, test_labels, *_ = load_fashion_mnist(**options)
-    train = MinibatchIterable(train_images, train_labels, batch_size, shuffle=True, rng=rng)
+    train = MinibatchIterable(train_images, train_labels, batch_size, shuffle=True, rng=seed)
     return train, MinibatchIterable(test_images, test_labels, batch_size)
