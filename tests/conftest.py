@@ -50,7 +50,7 @@ class FileServer:
     ``corrupt``  the file, 64 bytes zeroed    ``cut``     half of the file, then it closes
     ``hold``     half, then waits for :attr:`release` (a download caught mid-file)
     ``trickle``  one byte every 10 ms         ``silent``  accepts, then says nothing
-    ``chunked``  a body in chunks whose first size line trickles, a byte every 10 ms
+    ``chunked``  a body in chunks whose first size line trickles, 100 bytes every 10 ms
     ``huge``     announces 50 GB              ``endless`` no length, zeros until cut off
     ``more``     announces 1,000 bytes, then sends the whole file
     ``here``     redirects to ``good`` on this host; ``away`` to ``localhost``, another host;
@@ -128,7 +128,7 @@ class FileServer:
                 elif behaviour == "chunked":
                     self.head(200, Transfer_Encoding="chunked")
                     self.wfile.write(b"1;")  # a chunk's size line, then its extension, forever
-                    self.drip(b"x", 0.01)
+                    self.drip(b"x" * 100, 0.01)
                 elif behaviour in ("huge", "endless"):
                     huge = {"Content_Length": str(5 * 10**10)} if behaviour == "huge" else {}
                     self.head(200, **huge)
